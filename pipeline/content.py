@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.layout import group_lines
 from pipeline.model import Line, PageInfo, Word
 
 
@@ -21,13 +22,14 @@ class PageContent:
     words: list[Word]
     image: np.ndarray | None = None
 
+    _lines: list[Line] | None = field(default=None, repr=False, compare=False)
+
     @property
     def lines(self) -> list[Line]:
-        groups: dict[tuple[int, int], list[Word]] = {}
-        for w in self.words:
-            groups.setdefault((w.block, w.line), []).append(w)
-        lines = [Line(words=sorted(ws, key=lambda w: w.bbox[0])) for ws in groups.values()]
-        return sorted(lines, key=lambda ln: (round(ln.bbox[1], 2), ln.bbox[0]))
+        """Visual lines (geometric grouping, see ``pipeline.layout``), computed once."""
+        if self._lines is None:
+            self._lines = group_lines(self.words)
+        return self._lines
 
     @property
     def text(self) -> str:

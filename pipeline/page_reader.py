@@ -1,0 +1,84 @@
+"""Per-page reading: trust the text layer or rasterise, preprocess and OCR, and record why."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pymupdf
+
+from pipeline.content import PageContent
+from pipeline.loading import LoadedDocument
+from pipeline.model import PageInfo
+from pipeline.ocr.base import OcrEngine
+from pipeline.options import PipelineOptions
+from pipeline.preprocess import prepare_page
+from pipeline.text_layer import ocr_reason, read_text_layer
+
+
+def render_pdf_page(page: pymupdf.Page, dpi: int, max_pixels: int) -> tuple[np.ndarray, int]:
+    """Rasterise ``page`` as BGR at ``dpi``, lowered so the image stays under ``max_pixels``."""
+    w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
+    area_in = max(w_in * h_in, 1e-6)
+    dpi = min(dpi, int(math.sqrt(max_pixels / area_in)))
+    dpi = max(dpi, 36)
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
+    arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+    return np.ascontiguousarray(arr[:, :, ::-1]), dpi
+
+
+def read_page(doc: LoadedDocument, index: int, options: PipelineOptions, engine: OcrEngine) -> PageContent:
+    """Read page ``index`` of ``doc``. Raises an ``EvidenceError`` subclass on a page-level failure."""
+    if doc.pdf is not None:
+        page = doc.pdf[index]
+        layer = read_text_layer(page)
+        reason = ocr_reason(layer, options.reading)
+        if reason is None:
+            info = PageInfo(
+                index=index,
+                text_source="text_layer",
+                reason=f"text layer with {layer.char_count} characters",
+                engine="text_layer",
+                width=round(page.rect.width, 2),
+                height=round(page.rect.height, 2),
+                char_count=layer.char_count,
+            )
+            return PageContent(index=index, info=info, words=layer.words)
+        image, dpi = render_pdf_page(page, options.reading.dpi, options.limits.max_pixels)
+        if dpi < options.reading.dpi:
+            reason += f"; rendered at {dpi} dpi to stay under the pixel limit"
+    else:
+        image = doc.frame_array(index)
+        reason = "image page"
+    return ocr_image(image, index=index, reason=reason, engine=engine)
+
+
+def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) -> PageContent:
+    """Preprocess and OCR one BGR page image."""
+    prepared = prepare_page(image)
+    words = engine.recognize(prepared.ocr_image)
+    confs = [w.confidence for w in words]
+    h, w = prepared.upright.shape[:2]
+    info = PageInfo(
+        index=index,
+        text_source="ocr",
+        reason=reason,
+        engine=engine.name,
+        width=float(w),
+        height=float(h),
+        rotation=prepared.rotation,
+        skew_deg=round(float(prepared.skew_deg), 2),
+        mean_confidence=round(sum(confs) / len(confs), 3) if confs else 0.0,
+        char_count=sum(len(x.text) for x in words),
+    )
+    return PageContent(index=index, info=info, words=words, image=prepared.upright)
+
+
+def page_image(doc: LoadedDocument, content: PageContent, options: PipelineOptions) -> np.ndarray:
+    """The page as the reviewer sees it, matching the boxes in ``content`` (BGR)."""
+    if content.image is not None:
+        return content.image
+    if doc.pdf is not None:
+        image, _ = render_pdf_page(doc.pdf[content.index], 150, options.limits.max_pixels)
+        return image
+    return doc.frame_array(content.index)

@@ -1,0 +1,231 @@
+"""Orchestration-free runner: bytes in, ``ExtractionResult`` out. The CLI's ``extract`` and the
+Prefect flows both call this; a failure on one page or one step becomes an error item."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.content import DocumentContent
+from pipeline.errors import EvidenceError, InputError, PageReadError
+from pipeline.loading import LoadedDocument, load_document, sha256_of, sniff_media_type
+from pipeline.model import DocumentInfo, ErrorItem, ExtractionResult
+from pipeline.ocr.base import OcrEngine, get_engine
+from pipeline.options import PipelineOptions
+from pipeline.page_reader import page_image, read_page
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExtractionOutcome:
+    """A result plus, when asked for, the page images (PNG) matching its boxes."""
+
+    result: ExtractionResult
+    page_images: dict[int, bytes] = field(default_factory=dict)
+
+
+class _LazyEngine:
+    """Builds the OCR engine on first use, so text-layer PDFs never need Tesseract."""
+
+    def __init__(self, options: PipelineOptions) -> None:
+        self._options = options
+        self._engine: OcrEngine | None = None
+
+    def get(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = get_engine(self._options.ocr)
+        return self._engine
+
+    @property
+    def name(self) -> str:
+        return self.get().name
+
+    def recognize(self, image: np.ndarray) -> Any:
+        return self.get().recognize(image)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[key] = round(timings.get(key, 0.0) + time.perf_counter() - t0, 4)
+
+
+def extract_path(path: str | Path, options: PipelineOptions | None = None, **kw: Any) -> ExtractionOutcome:
+    """Extract one file from disk (see ``extract_bytes``)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        result = ExtractionResult(document=DocumentInfo(name=p.name, sha256=""), status="failure")
+        result.errors.append(
+            ErrorItem(code="unreadable_file", message=f"无法读取文件 cannot read the file: {exc.strerror}")
+        )
+        return ExtractionOutcome(result)
+    return extract_bytes(data, p.name, options, **kw)
+
+
+def extract_bytes(
+    data: bytes,
+    name: str,
+    options: PipelineOptions | None = None,
+    *,
+    declared_category: str | None = None,
+    allow: Any = None,
+    with_page_images: bool = False,
+    on_page: Callable[[int, int], None] | None = None,
+) -> ExtractionOutcome:
+    """Load, read every page, classify, extract fields and screen for sensitive content.
+
+    Never raises for a bad document: every problem is an item in ``result.errors`` and the
+    status says ``success``, ``partial_success`` or ``failure``."""
+    options = options or PipelineOptions()
+    timings: dict[str, float] = {}
+    info = DocumentInfo(
+        name=name,
+        sha256=sha256_of(data),
+        media_type=sniff_media_type(data),
+        size_bytes=len(data),
+        declared_category=declared_category,
+    )
+    result = ExtractionResult(document=info, timings=timings)
+    try:
+        with _timed(timings, "load_s"):
+            loaded = load_document(data, name, options.limits)
+    except InputError as exc:
+        result.errors.append(exc.to_item())
+        result.status = "failure"
+        return ExtractionOutcome(result)
+    outcome = ExtractionOutcome(result)
+    try:
+        info.pages = loaded.page_count
+        info.notes.extend(loaded.notes)
+        with _timed(timings, "read_s"):
+            content = read_pages(loaded, options, result.errors, on_page=on_page)
+        content.declared_category = declared_category
+        result.pages = [p.info for p in content.pages]
+        with _timed(timings, "analyze_s"):
+            analyze(content, result, allow=allow)
+        if with_page_images:
+            with _timed(timings, "page_images_s"):
+                try:
+                    outcome.page_images = render_page_images(loaded, content, options)
+                except Exception as exc:  # the result matters more than its thumbnails
+                    result.errors.append(
+                        ErrorItem(code="page_images_failed", message=f"页面图像生成失败 ({type(exc).__name__})")
+                    )
+    finally:
+        loaded.close()
+    if result.errors:
+        result.status = "partial_success" if content.pages else "failure"
+    return outcome
+
+
+def read_pages(
+    loaded: LoadedDocument,
+    options: PipelineOptions,
+    errors: list[ErrorItem],
+    *,
+    on_page: Callable[[int, int], None] | None = None,
+) -> DocumentContent:
+    """Read every page; a page that fails becomes an error item and is left out."""
+    engine = _LazyEngine(options)
+    content = DocumentContent(name=loaded.name, sha256=loaded.sha256, media_type=loaded.media_type)
+    for i in range(loaded.page_count):
+        try:
+            content.pages.append(read_page(loaded, i, options, engine))  # type: ignore[arg-type]
+        except EvidenceError as exc:
+            item = exc.to_item()
+            item.page = i
+            errors.append(item)
+        except Exception as exc:  # a page we cannot read must not stop the others
+            log.warning("page %d of %s unreadable: %s", i, loaded.sha256[:12], type(exc).__name__)
+            errors.append(
+                PageReadError(
+                    f"第 {i + 1} 页无法读取 page {i + 1} could not be read ({type(exc).__name__})", page=i
+                ).to_item()
+            )
+        if on_page is not None:
+            on_page(i + 1, loaded.page_count)
+    return content
+
+
+def read_document(path: str | Path, options: PipelineOptions | None = None) -> DocumentContent:
+    """Load and read a file's pages without extracting (for benchmarks and tools).
+
+    Raises ``InputError`` when the file cannot be loaded; page errors are dropped."""
+    options = options or PipelineOptions()
+    data = Path(path).read_bytes()
+    loaded = load_document(data, Path(path).name, options.limits)
+    try:
+        return read_pages(loaded, options, [])
+    finally:
+        loaded.close()
+
+
+def analyze(content: DocumentContent, result: ExtractionResult, *, allow: Any = None) -> None:
+    """Classify, extract and screen ``content`` into ``result``; each step fails on its own."""
+    from extractors.classify import classify
+    from extractors.registry import run_extractors
+    from extractors.sensitive import screen_document
+
+    def step(code: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except EvidenceError as exc:
+            result.errors.append(exc.to_item())
+        except Exception as exc:  # an extractor bug must not lose the rest of the result
+            log.exception("step %s failed on %s", code, content.sha256[:12])
+            result.errors.append(
+                ErrorItem(code=f"{code}_failed", message=f"步骤失败 step {code} failed ({type(exc).__name__})")
+            )
+
+    def do_classify() -> None:
+        doc_type, confidence, reasons = classify(content)
+        result.document.doc_type = doc_type  # type: ignore[assignment]
+        result.document.doc_type_confidence = round(confidence, 3)
+        declared = content.declared_category
+        if declared and declared != doc_type and doc_type not in ("unknown", "other"):
+            result.document.notes.append(
+                f"申报类别与内容不符 declared category {declared!r} but the content reads as {doc_type!r}"
+            )
+
+    def do_extract() -> None:
+        result.fields.extend(run_extractors(content, result.document.doc_type))
+
+    def do_screen() -> None:
+        result.sensitive.extend(screen_document(content, allow))
+
+    step("classify", do_classify)
+    step("extract", do_extract)
+    step("sensitive", do_screen)
+
+
+def render_page_images(
+    loaded: LoadedDocument, content: DocumentContent, options: PipelineOptions
+) -> dict[int, bytes]:
+    """PNG images of each read page, scaled to the configured long side, matching the boxes."""
+    out: dict[int, bytes] = {}
+    long_side = options.reading.page_image_long_side
+    for page in content.pages:
+        img = page_image(loaded, page, options)
+        h, w = img.shape[:2]
+        scale = min(1.0, long_side / max(h, w))
+        if scale < 1.0:
+            img = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        if ok:
+            out[page.index] = buf.tobytes()
+    return out
+

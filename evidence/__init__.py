@@ -1,0 +1,1 @@
+"""Application shell: the ``evidence`` command line wiring ``pipeline``, ``extractors`` and ``flows``."""

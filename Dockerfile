@@ -1,0 +1,30 @@
+# Worker / CLI / UI image: Debian with Tesseract (chi_sim) and the evidence-pipeline package.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    OMP_THREAD_LIMIT=1 \
+    PREFECT_SERVER_ANALYTICS_ENABLED=false \
+    EVIDENCE_HOME=/var/lib/evidence
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 10001 evidence \
+ && mkdir -p /var/lib/evidence && chown evidence:evidence /var/lib/evidence
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY pipeline ./pipeline
+COPY extractors ./extractors
+COPY validators ./validators
+COPY flows ./flows
+COPY evidence ./evidence
+COPY config ./config
+RUN pip install --no-cache-dir .
+
+USER evidence
+WORKDIR /var/lib/evidence
+ENTRYPOINT ["evidence"]
+CMD ["--help"]

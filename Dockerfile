@@ -22,7 +22,8 @@ COPY validators ./validators
 COPY flows ./flows
 COPY evidence ./evidence
 COPY config ./config
-RUN pip install --no-cache-dir .
+# Editable install: the code reads its YAML data from /app/config beside the packages.
+RUN pip install --no-cache-dir -e .
 
 USER evidence
 WORKDIR /var/lib/evidence

@@ -31,6 +31,7 @@ class ExtractionOutcome:
 
     result: ExtractionResult
     page_images: dict[int, bytes] = field(default_factory=dict)
+    content: DocumentContent | None = None  # the read pages (words, images), for tools and tests
 
 
 class _LazyEngine:
@@ -114,6 +115,7 @@ def extract_bytes(
         with _timed(timings, "read_s"):
             content = read_pages(loaded, options, result.errors, on_page=on_page)
         content.declared_category = declared_category
+        outcome.content = content
         result.pages = [p.info for p in content.pages]
         with _timed(timings, "analyze_s"):
             analyze(content, result, allow=allow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,8 @@ class PageContent:
     info: PageInfo
     words: list[Word]
     image: np.ndarray | None = None
+    # Renders the page on demand (text-layer pages keep no image in memory).
+    image_loader: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     _lines: list[Line] | None = field(default=None, repr=False, compare=False)
 
@@ -34,6 +37,12 @@ class PageContent:
     @property
     def text(self) -> str:
         return "\n".join(ln.text for ln in self.lines)
+
+    def get_image(self) -> np.ndarray | None:
+        """The page as an upright BGR image matching the word boxes, rendered if needed."""
+        if self.image is not None:
+            return self.image
+        return self.image_loader() if self.image_loader is not None else None
 
 
 @dataclass

@@ -16,6 +16,10 @@ from pipeline.preprocess import prepare_page
 from pipeline.text_layer import ocr_reason, read_text_layer
 
 
+# Resolution at which text-layer pages are rendered on demand (seal detection, page images).
+TEXT_PAGE_IMAGE_DPI = 200
+
+
 def render_pdf_page(page: pymupdf.Page, dpi: int, max_pixels: int) -> tuple[np.ndarray, int]:
     """Rasterise ``page`` as BGR at ``dpi``, lowered so the image stays under ``max_pixels``."""
     w_in, h_in = page.rect.width / 72.0, page.rect.height / 72.0
@@ -43,7 +47,13 @@ def read_page(doc: LoadedDocument, index: int, options: PipelineOptions, engine:
                 height=round(page.rect.height, 2),
                 char_count=layer.char_count,
             )
-            return PageContent(index=index, info=info, words=layer.words)
+            pdf = doc.pdf
+            max_pixels = options.limits.max_pixels
+
+            def render() -> np.ndarray:
+                return render_pdf_page(pdf[index], TEXT_PAGE_IMAGE_DPI, max_pixels)[0]
+
+            return PageContent(index=index, info=info, words=layer.words, image_loader=render)
         image, dpi = render_pdf_page(page, options.reading.dpi, options.limits.max_pixels)
         if dpi < options.reading.dpi:
             reason += f"; rendered at {dpi} dpi to stay under the pixel limit"
@@ -76,9 +86,5 @@ def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) 
 
 def page_image(doc: LoadedDocument, content: PageContent, options: PipelineOptions) -> np.ndarray:
     """The page as the reviewer sees it, matching the boxes in ``content`` (BGR)."""
-    if content.image is not None:
-        return content.image
-    if doc.pdf is not None:
-        image, _ = render_pdf_page(doc.pdf[content.index], 150, options.limits.max_pixels)
-        return image
-    return doc.frame_array(content.index)
+    image = content.get_image()
+    return image if image is not None else doc.frame_array(content.index)

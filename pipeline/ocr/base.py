@@ -68,4 +68,13 @@ def get_engine(options: OcrOptions) -> OcrEngine:
 
 def _load_builtin_engines() -> None:
     # Imported lazily so that a missing optional engine never breaks the others.
-    import pipeline.ocr.tesseract  # noqa: F401
+    import importlib
+
+    for module in _BUILTIN_ENGINE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+
+
+_BUILTIN_ENGINE_MODULES = ("pipeline.ocr.tesseract", "pipeline.ocr.rapidocr")

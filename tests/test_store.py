@@ -500,6 +500,34 @@ def test_s3_server_restart(restartable_s3_server: MotoServer) -> None:
     store.delete("k")
 
 
+def test_s3_retry_rides_out_a_short_outage(
+    restartable_s3_server: MotoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = restartable_s3_server
+    store = S3Store(
+        server.endpoint,
+        "outage-bucket",
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        region=REGION,
+        retry_delays=(0.3, 0.6, 1.0),
+    )
+    store.ensure_bucket()
+    store.put_bytes("k", b"still here", overwrite=True)
+    server.stop()
+    restarter = threading.Timer(0.4, server.start)
+    restarter.start()
+    try:
+        with caplog.at_level("WARNING", logger="pipeline.store.s3"):
+            assert store.get_bytes("k") == b"still here"
+    finally:
+        restarter.join()
+    retries = [r for r in caplog.records if "transient S3 failure" in r.getMessage()]
+    assert 1 <= len(retries) <= 3  # it did fail first, then the server was back
+    assert all(SECRET_KEY not in r.getMessage() for r in caplog.records)
+    store.delete("k")
+
+
 def test_s3_describe_has_no_secret(s3_store: S3Store) -> None:
     text = s3_store.describe() + repr(s3_store)
     assert text.startswith(f"s3://{s3_store.bucket}@127.0.0.1:")

@@ -147,7 +147,12 @@ class LocalFolderStore(ObjectStore):
         """Store ``data`` atomically under ``key`` (see the module docstring)."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        return self._write(key, [bytes(data)], content_type=content_type, overwrite=overwrite)
+        return self._write(
+            key,
+            [data if isinstance(data, bytes) else bytes(data)],
+            content_type=content_type,
+            overwrite=overwrite,
+        )
 
     def put_file(
         self, key: str, path: StrPath, *, content_type: str | None = None, overwrite: bool = False

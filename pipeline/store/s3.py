@@ -231,7 +231,7 @@ class S3Store(ObjectStore):
         validate_key(key)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data must be bytes, not {type(data).__name__}")
-        payload = bytes(data)
+        payload = data if isinstance(data, bytes) else bytes(data)
         if not overwrite:
             self._refuse_existing(key)
         ctype = content_type or guess_content_type(key)

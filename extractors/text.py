@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.model import BBox, Line, Word, clamp_bbox, union_bbox
@@ -202,7 +202,7 @@ class LabelHit:
 
 def find_labels(
     lines: Sequence[LineIndex],
-    labels: dict[str, Sequence[str]],
+    labels: Mapping[str, Sequence[str]],
     max_errors: int = 1,
     min_len_fuzzy: int = 4,
 ) -> list[LabelHit]:

@@ -208,6 +208,8 @@ def _company_name(v: _Value) -> _Found | None:
     cjk = sum(1 for c in value if is_cjk(c))
     if cjk < 4 or value.startswith(COMPANY_TYPE_WORDS):
         return None
+    if last_suffix is None and (cjk < 6 or re.search(r"[A-Za-z0-9]", value)):
+        return None  # no suffix and short or mixed with Latin: too likely noise
     a, b = v.start + first, v.start + end
     return _Found("company_name", value, text[first:end], _conf(base, v, a, b), v.li.bbox_for(a, b), notes)
 
@@ -237,7 +239,7 @@ def _company_type(v: _Value) -> _Found | None:
     value = value.rstrip("、,，")
     notes: list[str] = []
     if "【" in value and "】" not in value:
-        value += "】"
+        value = value[:-1] + "】" if value.endswith("]") else value + "】"
         notes.append("closing 】 added")
     if not any(w in value for w in ("公司", "企业", "个体", "合作社", "合伙", "独资", "主体")):
         return None
@@ -256,9 +258,11 @@ def _established_date(v: _Value) -> _Found | None:
     if d is None:
         return None
     a, b = v.start + d.span[0], v.start + d.span[1]
+    base = 0.9
     if d.precision == "month":
-        notes.append("month precision")
-    return _Found("established_date", d.iso, d.raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b), notes)
+        base = 0.4
+        notes.append("month precision only: a licence prints the day, OCR likely lost it")
+    return _Found("established_date", d.iso, d.raw, _conf(base, v, a, b), v.li.bbox_for(a, b), notes)
 
 
 def _registration_number(v: _Value) -> _Found | None:

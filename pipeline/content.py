@@ -54,6 +54,8 @@ class DocumentContent:
     media_type: str
     pages: list[PageContent] = field(default_factory=list)
     declared_category: str | None = None
+    # The uploaded bytes when the document is a PDF (for table extraction with pdfplumber).
+    source_pdf: bytes | None = field(default=None, repr=False)
 
     @property
     def text(self) -> str:

@@ -115,6 +115,8 @@ def extract_bytes(
         with _timed(timings, "read_s"):
             content = read_pages(loaded, options, result.errors, on_page=on_page)
         content.declared_category = declared_category
+        if loaded.media_type == "application/pdf":
+            content.source_pdf = data
         outcome.content = content
         result.pages = [p.info for p in content.pages]
         with _timed(timings, "analyze_s"):

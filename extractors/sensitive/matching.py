@@ -208,6 +208,7 @@ class PageMatcher:
     @staticmethod
     def _ascii_boundary(norm: str, s: int, e: int, term: str) -> bool:
         """ASCII terms (``0day``, ``webshell``) must not sit inside a longer ASCII word."""
+
         def word(c: str) -> bool:
             return c.isascii() and c.isalnum()
 

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
 
 
-
 @dataclass
 class _Prepared:
     cfg: SensitiveConfig

@@ -41,7 +41,8 @@ def fill() -> str:
 
 def resident_id(valid: bool = True) -> str:
     region = rng.choice(["110101", "350102", "440305", "510104", "320106"])
-    body = f"{region}{rng.randint(1960, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    birth = f"{rng.randint(1960, 2000)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    body = f"{region}{birth}{rng.randint(0, 999):03d}"
     check = ric.calc_check_digit(body)
     if not valid:
         check = rng.choice([c for c in "0123456789X" if c != check])
@@ -57,7 +58,9 @@ def bank_card(valid: bool = True) -> str:
 
 
 def mobile() -> str:
-    return rng.choice(["139", "138", "186", "177", "150"]) + "".join(rng.choice("0123456789") for _ in range(8))
+    return rng.choice(["139", "138", "186", "177", "150"]) + "".join(
+        rng.choice("0123456789") for _ in range(8)
+    )
 
 
 def spaced(s: str) -> str:
@@ -86,13 +89,33 @@ def main() -> None:
     for level in LEVELS:
         for period in PERIODS:
             mark = f"{level}★{period}"
-            add("clean", f"{mark}\n{fill()}", [{"category": "classified", "text": mark}], "mark on its own line")
-            add("clean", f"{fill()}（{mark}）{fill()}", [{"category": "classified", "text": mark}], "mark inline")
+            add(
+                "clean",
+                f"{mark}\n{fill()}",
+                [{"category": "classified", "text": mark}],
+                "mark on its own line",
+            )
+            add(
+                "clean",
+                f"{fill()}（{mark}）{fill()}",
+                [{"category": "classified", "text": mark}],
+                "mark inline",
+            )
     for value in ["绝密", "机密", "秘密", "内部"]:
-        add("clean", f"密级：{value}\n{fill()}", [{"category": "classified", "text": f"密级：{value}"}], "label")
+        add(
+            "clean",
+            f"密级：{value}\n{fill()}",
+            [{"category": "classified", "text": f"密级：{value}"}],
+            "label",
+        )
     for phrase in ["内部资料 严禁外传", "限内部传阅", "内部★", "商密★5年", "本文件含国家秘密，请妥善保管。"]:
         key = phrase.split("，")[0].replace("本文件含", "").split(" ")[-1]
-        add("clean", f"{fill()}\n{phrase}\n{fill()}", [{"category": "classified", "text": key}], "internal marks")
+        add(
+            "clean",
+            f"{fill()}\n{phrase}\n{fill()}",
+            [{"category": "classified", "text": key}],
+            "internal marks",
+        )
 
     # classification marks, OCR noise
     for level in LEVELS:
@@ -102,10 +125,19 @@ def main() -> None:
             canon = f"{level}★{period}"
             noisy = [spaced(mark), split_line(mark), mark.translate(FULLWIDTH), mark]
             for k, v in enumerate(noisy):
-                add("ocr", f"{fill()}\n{v}\n{fill()}", [{"category": "classified", "text": canon}], f"ocr noise {k}")
+                add(
+                    "ocr",
+                    f"{fill()}\n{v}\n{fill()}",
+                    [{"category": "classified", "text": canon}],
+                    f"ocr noise {k}",
+                )
     for noisy_term in ["国家泌密", "国冢秘密", "限内部传闾", "严禁夘传"]:
-        add("ocr", f"本报告含{noisy_term}，{fill()}", [{"category": "classified", "text": noisy_term}],
-            "one look-alike character")
+        add(
+            "ocr",
+            f"本报告含{noisy_term}，{fill()}",
+            [{"category": "classified", "text": noisy_term}],
+            "one look-alike character",
+        )
 
     # negatives: commitment letter and ordinary words
     negatives = [
@@ -134,13 +166,23 @@ def main() -> None:
     # personal identifiers
     for _ in range(8):
         rid = resident_id()
-        add("clean", f"被授权人：赵某某，身份证号：{rid}，{fill()}", [{"category": "personal", "text": rid}], "valid ID")
+        add(
+            "clean",
+            f"被授权人：赵某某，身份证号：{rid}，{fill()}",
+            [{"category": "personal", "text": rid}],
+            "valid ID",
+        )
     for _ in range(4):
         rid = resident_id(valid=False)
         add("clean", f"{fill()}编号{rid}。", [], "ID-shaped number with a wrong check digit, no context")
     for _ in range(6):
         card = bank_card()
-        add("clean", f"收款银行卡号：{card}，开户行：某银行。", [{"category": "personal", "text": card}], "Luhn-valid card")
+        add(
+            "clean",
+            f"收款银行卡号：{card}，开户行：某银行。",
+            [{"category": "personal", "text": card}],
+            "Luhn-valid card",
+        )
     for _ in range(4):
         card = bank_card(valid=False)
         add("clean", f"报告编号：{card}。{fill()}", [], "16-digit number failing Luhn")
@@ -148,7 +190,12 @@ def main() -> None:
         m = mobile()
         add("clean", f"项目负责人 钱某，手机：{m}。", [{"category": "personal", "text": m}], "mobile")
     add("clean", "联系电话：0591-87654321", [{"category": "personal", "text": "0591-87654321"}], "landline")
-    add("clean", "邮箱：qianmou@example.com", [{"category": "personal", "text": "qianmou@example.com"}], "email")
+    add(
+        "clean",
+        "邮箱：qianmou@example.com",
+        [{"category": "personal", "text": "qianmou@example.com"}],
+        "email",
+    )
     add("clean", "护照号码：E12345678", [{"category": "personal", "text": "E12345678"}], "passport")
     add("clean", "软件版本：V10.1.2.3，构建号20230101。", [], "version string, not IP")
 

@@ -27,7 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(highlight=False)
+# A wide console when piped, so tables stay readable in logs.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
 
 # Files in a submission folder that are not uploads.
@@ -180,6 +181,40 @@ def process(
         f"\n完成 done: {len(keys)} documents, {failed} unreadable; JSON results under "
         f"{store.describe()}/results/<sha256>/<pipeline_version>/extraction.json"
     )
+
+
+@app.command()
+def review(
+    folder: Annotated[Path, typer.Argument(help="a submission folder: declared.yaml + documents")],
+    json_out: Annotated[bool, typer.Option("--json", help="print the review as JSON")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="write the HTML report here")] = None,
+    engine: Annotated[str | None, typer.Option(help="OCR engine name")] = None,
+) -> None:
+    """Run the formal-review rules on a submission folder (no Prefect, no store)."""
+    from validators.submission import review_folder
+
+    if not (folder / "declared.yaml").is_file():
+        raise typer.BadParameter(f"{folder} has no declared.yaml")
+    try:
+        outcome = review_folder(folder, _options(engine))
+    except EvidenceError as exc:
+        err_console.print(f"[red]{exc.code}[/red]: {exc.message}")
+        raise typer.Exit(exc.exit_code) from None
+    result = outcome.review
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(outcome.html(), encoding="utf-8")
+    if json_out:
+        sys.stdout.write(result.to_json(indent=1) + "\n")
+        return
+    colors = {"pass": "green", "fail": "red", "needs_review": "yellow", "not_applicable": "bright_black"}
+    table = Table(title=f"形式审查 {result.submission} — {result.applicant}", show_lines=False)
+    for col in ("规则 rule", "结果 outcome", "说明 message"):
+        table.add_column(col, overflow="fold")
+    for f in result.findings:
+        table.add_row(f.rule, f"[{colors[f.outcome]}]{f.outcome}[/]", f.message)
+    console.print(table)
+    console.print(f"状态 status: [bold]{result.status}[/bold]" + (f"   报告 report: {html}" if html else ""))
 
 
 def main() -> None:

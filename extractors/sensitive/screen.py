@@ -168,6 +168,7 @@ def screen_view(
     excl = [(m.start, m.end) for m in matches if m.group == "excl"]
 
     kept: list[Candidate] = []
+    allowed: list[tuple[int, int]] = []
     for c in raw:
         if c.kind == "classification" and any(s <= c.start and c.end <= e for s, e in excl):
             stats["excluded"] += 1
@@ -192,6 +193,7 @@ def screen_view(
             nearby = view.orig[max(0, c.start - w) : c.end + w]
             if allow.allows(c.rule, c.value, nearby):
                 stats["allowed"] += 1
+                allowed.append((c.start, c.end))
                 continue
         c.score = round(min(1.0, max(0.0, c.score)), 4)
         if c.score < st.min_score:
@@ -199,6 +201,8 @@ def screen_view(
             continue
         kept.append(c)
 
+    # an expected value also covers other readings of the same digits (an ID is also 18 digits)
+    kept = [c for c in kept if c.kind != "pattern" or all(c.end <= s or c.start >= e for s, e in allowed)]
     out: list[tuple[SensitiveHit, Candidate]] = []
     d = st.context_display
     for c in _resolve_overlaps(_merge_classification(kept)):

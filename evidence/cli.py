@@ -140,6 +140,7 @@ def process(
     ] = None,
     submission_id: Annotated[str | None, typer.Option("--id", help="submission id for loose FILEs")] = None,
     force: Annotated[bool, typer.Option(help="re-extract even when a result exists")] = False,
+    review: Annotated[bool, typer.Option(help="review each --submission after processing")] = True,
 ) -> None:
     """Put files in the store (uploads are immutable) and run the Prefect flow `process_document`."""
     if not files and not submission:
@@ -151,6 +152,7 @@ def process(
 
     store = open_store()
     keys: list[str] = []
+    reviewable: list[str] = []
     try:
         for folder in submission or []:
             if not folder.is_dir():
@@ -159,6 +161,7 @@ def process(
             declared = folder / "declared.yaml"
             if declared.is_file():
                 store.put_bytes(declared_key(sid), declared.read_bytes(), overwrite=True)
+                reviewable.append(sid)
             for path in _submission_files(folder):
                 keys.append(put_upload(store, sid, path.name, path.read_bytes())[0])
         if files:
@@ -181,6 +184,20 @@ def process(
         f"\n完成 done: {len(keys)} documents, {failed} unreadable; JSON results under "
         f"{store.describe()}/results/<sha256>/<pipeline_version>/extraction.json"
     )
+    if review and reviewable:
+        from flows.review_submission import review_submission
+
+        table = Table(title="形式审查 formal review", show_lines=False)
+        for col in ("申报 submission", "单位 applicant", "状态 status", "未通过规则 failing rules"):
+            table.add_column(col, overflow="fold")
+        for sid in reviewable:
+            result = review_submission(sid, process_missing=False)
+            failing = [f.rule for f in result.findings if f.outcome == "fail"]
+            unsure = [f.rule for f in result.findings if f.outcome == "needs_review"]
+            table.add_row(sid, result.applicant or "-", result.status,
+                          ", ".join(failing) + (f" (需复核 {len(unsure)})" if unsure else ""))
+        console.print(table)
+        console.print(f"审查报告 reports (JSON + HTML): {store.describe()}/reviews/<submission>/")
 
 
 @app.command()

@@ -37,6 +37,28 @@ class ReadingOptions(BaseModel):
     page_image_long_side: int = Field(default=1600, ge=200, le=6000)
 
 
+class SealOptions(BaseModel):
+    """Which pages are searched for seals (cover and signature pages carry them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    all_pages_up_to: int = Field(default=8, ge=0)
+    head_pages: int = Field(default=2, ge=0)
+    tail_pages: int = Field(default=3, ge=0)
+    read_text: bool = True
+
+    def pages(self, count: int) -> list[int]:
+        """Indices of the pages to search in a document of ``count`` pages."""
+        if not self.enabled:
+            return []
+        if count <= self.all_pages_up_to:
+            return list(range(count))
+        head = range(min(self.head_pages, count))
+        tail = range(max(0, count - self.tail_pages), count)
+        return sorted(set(head) | set(tail))
+
+
 class PipelineOptions(BaseModel):
     """Everything that changes how a document is read; hashed into the result's cache key."""
 
@@ -45,6 +67,7 @@ class PipelineOptions(BaseModel):
     limits: Limits = Limits()
     reading: ReadingOptions = ReadingOptions()
     ocr: OcrOptions = OcrOptions()
+    seals: SealOptions = SealOptions()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> PipelineOptions:

@@ -98,16 +98,21 @@ def existing_result(store: ObjectStore, sha256: str, version: str = PIPELINE_VER
 def extract_upload(upload: Upload, options: PipelineOptions | None = None) -> ExtractionOutcome:
     """Run the pipeline on an upload, with page images for the reviewer UI."""
     allow = None
+    known_names: tuple[str, ...] = ()
     if upload.declared is not None:
         from extractors.sensitive import AllowList
 
         allow = AllowList.from_declared(upload.declared)
+        applicant = upload.declared.get("applicant")
+        if isinstance(applicant, dict) and applicant.get("name"):
+            known_names = (str(applicant["name"]),)
     return extract_bytes(
         upload.data,
         upload.file_name,
         options,
         declared_category=upload.declared_category,
         allow=allow,
+        known_names=known_names,
         with_page_images=True,
     )
 

@@ -84,6 +84,7 @@ def extract_bytes(
     *,
     declared_category: str | None = None,
     allow: Any = None,
+    known_names: tuple[str, ...] = (),
     with_page_images: bool = False,
     on_page: Callable[[int, int], None] | None = None,
 ) -> ExtractionOutcome:
@@ -120,7 +121,7 @@ def extract_bytes(
         outcome.content = content
         result.pages = [p.info for p in content.pages]
         with _timed(timings, "analyze_s"):
-            analyze(content, result, allow=allow)
+            analyze(content, result, options, allow=allow, known_names=known_names)
         if with_page_images:
             with _timed(timings, "page_images_s"):
                 try:
@@ -178,11 +179,30 @@ def read_document(path: str | Path, options: PipelineOptions | None = None) -> D
         loaded.close()
 
 
-def analyze(content: DocumentContent, result: ExtractionResult, *, allow: Any = None) -> None:
-    """Classify, extract and screen ``content`` into ``result``; each step fails on its own."""
+# Fields naming organisations: candidates for reading a seal's ring text.
+ORGANISATION_FIELDS = frozenset(
+    {"company_name", "party_a", "party_b", "issuer", "client", "testing_organization", "owner",
+     "partner_vendor", "registration_authority"}
+)
+
+
+def analyze(
+    content: DocumentContent,
+    result: ExtractionResult,
+    options: PipelineOptions | None = None,
+    *,
+    allow: Any = None,
+    known_names: tuple[str, ...] = (),
+) -> None:
+    """Classify, extract fields, find seals and compatibility entries, and screen ``content``
+    into ``result``; each step fails on its own."""
     from extractors.classify import classify
+    from extractors.compat_entries import find_entries
     from extractors.registry import run_extractors
+    from extractors.seals import detect_seals
     from extractors.sensitive import screen_document
+
+    options = options or PipelineOptions()
 
     def step(code: str, fn: Callable[[], None]) -> None:
         try:
@@ -208,11 +228,28 @@ def analyze(content: DocumentContent, result: ExtractionResult, *, allow: Any = 
     def do_extract() -> None:
         result.fields.extend(run_extractors(content, result.document.doc_type))
 
+    def do_seals() -> None:
+        names: list[str] = list(known_names)
+        for f in result.fields:
+            if f.name in ORGANISATION_FIELDS:
+                names.extend(str(v) for v in (f.value if isinstance(f.value, list) else [f.value]) if v)
+        candidates = list(dict.fromkeys(names))
+        for i in options.seals.pages(len(content.pages)):
+            page = content.pages[i]
+            result.seals.extend(
+                detect_seals(page, read_text=options.seals.read_text, candidates=candidates or None)
+            )
+
+    def do_compat() -> None:
+        result.compatibility.extend(find_entries(content, result.document.doc_type))
+
     def do_screen() -> None:
         result.sensitive.extend(screen_document(content, allow))
 
     step("classify", do_classify)
     step("extract", do_extract)
+    step("seals", do_seals)
+    step("compatibility", do_compat)
     step("sensitive", do_screen)
 
 

@@ -66,7 +66,12 @@ def review_folder(folder: Path, options: PipelineOptions | None = None) -> Submi
     images: dict[tuple[str, int], bytes] = {}
     for path in document_files(folder):
         outcome = extract_path(
-            path, options, declared_category=declared.category_of(path.name), allow=allow, with_page_images=True
+            path,
+            options,
+            declared_category=declared.category_of(path.name),
+            allow=allow,
+            known_names=(declared.applicant.name,),
+            with_page_images=True,
         )
         results.append(outcome.result)
         for n, png in outcome.page_images.items():

@@ -57,7 +57,7 @@ class TermMatch:
     term: str  # the canonical (normalised) term, "" for structured marks
     start: int
     end: int
-    substitution: tuple[int, str] | None = None  # (index in term, character found)
+    substitution: tuple[int, str] | None = None  # (index in term, character found); (0, "") for marks
 
 
 def _is_cjk(c: str) -> bool:
@@ -122,9 +122,20 @@ class PageMatcher:
         """Token patterns for ``word`` where each character may also be one of its look-alikes."""
         return [{"ORTH": {"IN": [c, *self.confusions.get(c, [])]}} for c in word]
 
+    def _in(self, words: set[str], pos: int) -> dict[str, Any]:
+        """A token that is character ``pos`` of one of ``words`` or a look-alike of it."""
+        chars = {w[pos] for w in words}
+        return {"ORTH": {"IN": sorted(chars | {a for c in chars for a in self.confusions.get(c, [])})}}
+
     def _add_structured(self) -> None:
+        """Few, general patterns (the Matcher's cost grows with the pattern count); what they match
+        is checked against the configured words in ``_check_structured``."""
         cls = self.cfg.classification
         stars = self.stars
+        self.levels = {norm_term(lv, stars) for lv in cls.levels}
+        self.labels = {norm_term(lb, stars) for lb in cls.labels}
+        self.values = {norm_term(v, stars) for v in cls.label_values}
+        lv2 = {lv[-2:] for lv in self.levels}
         star: dict[str, Any] = {"ORTH": STAR}
         units = sorted({norm_term(u, stars)[-1] for u in cls.period_units})
         numerals = [norm_term(n, stars) for n in cls.chinese_numerals]
@@ -134,21 +145,46 @@ class PageMatcher:
             [{"ORTH": {"IN": numerals}, "OP": "+"}, {"ORTH": "个", "OP": "?"}, {"ORTH": {"IN": units}}],
         ]
         periods += [[{"ORTH": c} for c in norm_term(w, stars)] for w in cls.period_words]
-        star_patterns = []
-        for level in {norm_term(lv, stars) for lv in cls.levels}:
-            for period in periods:
-                star_patterns.append([*self._chars(level), star, *period])
-        self.matcher.add(self._key("cls:star", ""), star_patterns, greedy="LONGEST")
-        self.anchor_chars = {STAR} | {norm_term(lb, stars)[-1] for lb in cls.labels}
+        head = [self._in(lv2, 0), self._in(lv2, 1), star]
+        self.matcher.add(self._key("cls:star", ""), [head + p for p in periods], greedy="LONGEST")
+        lb2 = {lb[-2:] for lb in self.labels}
+        sep: dict[str, Any] = {"ORTH": {"IN": [":", "为", "是"]}, "OP": "?"}
         label_patterns = []
-        for label in {norm_term(lb, stars) for lb in cls.labels}:
-            for value in {norm_term(v, stars) for v in cls.label_values}:
-                label_patterns.append(
-                    [*self._chars(label), {"ORTH": {"IN": [":", "为", "是"]}, "OP": "?"}, *self._chars(value)]
-                )
+        for n in sorted({len(v) for v in self.values}):
+            vals = {v for v in self.values if len(v) == n}
+            label_patterns.append(
+                [self._in(lb2, 0), self._in(lb2, 1), sep, *[self._in(vals, i) for i in range(n)]]
+            )
         self.matcher.add(self._key("cls:label", ""), label_patterns, greedy="LONGEST")
+        self.anchor_chars = {STAR} | {lb[-1] for lb in self.labels}
 
-    # -- matching ---------------------------------------------------------------------------------
+    @staticmethod
+    def _closest(text: str, words: set[str]) -> int:
+        """Fewest differing characters between ``text`` and a same-length word of ``words``."""
+        return min(
+            (sum(a != b for a, b in zip(text, w, strict=True)) for w in words if len(w) == len(text)),
+            default=99,
+        )
+
+    def _check_structured(self, norm: str, group: str, s: int, e: int) -> tuple[int, int] | None:
+        """Start (possibly extended to a longer level / label) and substitution count, or None."""
+        if group == "cls:star":
+            cut = norm.index(STAR, s)
+            subs = self._closest(norm[s:cut], {lv[-2:] for lv in self.levels})
+            for lv in self.levels:  # 核心商密: extend to the longer level written before
+                if len(lv) > 2 and s >= len(lv) - 2 and norm[cut - len(lv) : cut] == lv:
+                    s = cut - len(lv)
+            return (s, subs) if subs <= 1 else None
+        text = norm[s:e]
+        body = text[2:].lstrip(":为是")
+        subs = self._closest(text[:2], {lb[-2:] for lb in self.labels}) + self._closest(body, self.values)
+        if subs > 1:
+            return None
+        for lb in sorted(self.labels, key=len, reverse=True):
+            if len(lb) > 2 and s >= len(lb) - 2 and norm[s - len(lb) + 2 : s + 2] == lb:
+                return (s - len(lb) + 2, subs)
+        return (s, subs)
+
     def _structured(self, norm: str) -> list[tuple[int, int, int]]:
         """Run the structured-mark Matcher only on small windows around ★ and label characters."""
         windows: list[list[int]] = []
@@ -175,6 +211,13 @@ class PageMatcher:
         seen: set[tuple[str, str, int, int]] = set()
         for key, s, e in raw:
             group, term = self._keys[key]
+            if group.startswith("cls:"):
+                checked = self._check_structured(norm, group, s, e)
+                if checked is None:
+                    continue
+                s = checked[0]
+                out.append(TermMatch(group, "", s, e, (0, "") if checked[1] else None))
+                continue
             if group.startswith("anchor:"):
                 group = group[7:]
                 half = len(term) // 2

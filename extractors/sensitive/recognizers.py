@@ -75,15 +75,6 @@ class ClassificationRecognizer(Recognizer):
         self.marks = {m.name: m for m in cls.marks}
         self.raise_words = [norm_term(w, stars) for w in cls.context.raise_]
         self.lower_words = [norm_term(w, stars) for w in cls.context.lower]
-        self.levels = sorted({norm_term(lv, stars) for lv in cls.levels}, key=len, reverse=True)
-
-    def _substituted(self, text: str, canon: list[str]) -> int:
-        """Characters of ``text`` that differ from the closest canonical level word in it."""
-        best = len(text)
-        for c in canon:
-            for i in range(0, len(text) - len(c) + 1):
-                best = min(best, sum(a != b for a, b in zip(c, text[i : i + len(c)], strict=True)))
-        return best
 
     def analyze(self, inp: ScanInput) -> list[Candidate]:
         out: list[Candidate] = []
@@ -91,21 +82,20 @@ class ClassificationRecognizer(Recognizer):
         for m in inp.matches:
             if m.group == "cls:star":
                 text = norm[m.start : m.end]
-                level_part = text.split("★", 1)[0]
-                subs = self._substituted(level_part, self.levels)
-                if subs > 1:
-                    continue
                 has_period = not text.endswith("★")
                 score = self.cls.scores.star_period if has_period else self.cls.scores.star
                 name = "star_period" if has_period else "star"
                 notes = [f"模式（pattern）：密级★保密期限 {name}，基础分 {score:.2f}"]
-                if subs:
+                if m.substitution is not None:
                     score *= self.penalty
                     notes.append("OCR 容错（ocr_confusion）：密级用字有一字形近")
                 out.append(self._cand(m, score, notes, negatable=False))
             elif m.group == "cls:label":
                 score = self.cls.scores.label
                 notes = [f"模式（pattern）：密级：… label，基础分 {score:.2f}"]
+                if m.substitution is not None:
+                    score *= self.penalty
+                    notes.append("OCR 容错（ocr_confusion）：一字形近")
                 out.append(self._cand(m, score, notes, False))
             elif m.group.startswith("mark:"):
                 mark = self.marks[m.group[5:]]

@@ -95,23 +95,30 @@ class _Builder:
         low = c.lower()
         return low if len(low) == 1 else c
 
+    def _chars(self, text: str) -> list[tuple[int, str]]:
+        """(position in ``text``, NFKC character) pairs; one NFKC call when lengths agree."""
+        whole = unicodedata.normalize("NFKC", text)
+        if len(whole) == len(text):
+            return list(enumerate(whole))
+        return [(pos, c) for pos, raw in enumerate(text) for c in unicodedata.normalize("NFKC", raw)]
+
     def add_word(self, text: str, word: int | None, line: int) -> None:
         n = len(text)
-        for pos, raw in enumerate(text):
-            for c in unicodedata.normalize("NFKC", raw):
-                if c.isspace():
-                    self._gap = True
-                    continue
-                if self._gap and self.orig and _is_ascii_alnum(self.orig[-1]) and _is_ascii_alnum(c):
-                    self.orig.append(" ")
-                    self.norm.append(" ")
-                    self.refs.append(None)
-                    self.line_of.append(line)
-                self._gap = False
-                self.orig.append(c)
-                self.norm.append(self._norm_char(c))
-                self.refs.append(CharRef(word, pos, n) if word is not None else None)
-                self.line_of.append(line)
+        orig, norm, refs, line_of = self.orig, self.norm, self.refs, self.line_of
+        for pos, c in self._chars(text):
+            if c.isspace():
+                self._gap = True
+                continue
+            if self._gap and orig and _is_ascii_alnum(orig[-1]) and _is_ascii_alnum(c):
+                orig.append(" ")
+                norm.append(" ")
+                refs.append(None)
+                line_of.append(line)
+            self._gap = False
+            orig.append(c)
+            norm.append(self._norm_char(c) if not ("\u4e00" <= c <= "\u9fff") else c)
+            refs.append(CharRef(word, pos, n) if word is not None else None)
+            line_of.append(line)
         self._gap = True
 
     def end_line(self, start: int) -> None:

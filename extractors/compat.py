@@ -222,6 +222,24 @@ class _View:
     spaced: list[bool]  # a word boundary or whitespace precedes this character
     words: list[Word]
     lines: list[Line]
+    wraps: set[int] = field(default_factory=set)  # positions where a wrapped line continues
+
+
+WRAP_MARGIN = 0.06
+"""A line ending within this page fraction of the rightmost line end may wrap onto the next."""
+
+
+def _soft_wrap(prev: Line, nxt: Line, right: float) -> bool:
+    """Whether ``nxt`` continues ``prev`` (a paragraph line running to the right margin)."""
+    x0, y0, x1, y1 = prev.bbox
+    h = max(1e-4, y1 - y0)
+    nx0, ny0, _, _ = nxt.bbox
+    return (
+        x1 >= right - WRAP_MARGIN
+        and -0.2 * h <= ny0 - y1 < 1.2 * h
+        and nx0 <= x0 + 2 * h
+        and not prev.text.rstrip().endswith(("。", "；", ";", "：", ":"))
+    )
 
 
 def _view(lines: Sequence[Line], drop: str) -> _View:
@@ -231,13 +249,20 @@ def _view(lines: Sequence[Line], drop: str) -> _View:
     line_no: list[int] = []
     spaced: list[bool] = []
     words: list[Word] = []
+    wraps: set[int] = set()
+    right = max((ln.bbox[2] for ln in lines if ln.words), default=1.0)
     for li, ln in enumerate(lines):
+        if not ln.words:
+            continue
         if chars:
-            chars.append("\n")
-            word.append(-1)
-            cidx.append(-1)
-            line_no.append(li)
-            spaced.append(True)
+            if li > 0 and _soft_wrap(lines[li - 1], ln, right):
+                wraps.add(len(chars))  # joined: a mention may continue on this line
+            else:
+                chars.append("\n")
+                word.append(-1)
+                cidx.append(-1)
+                line_no.append(li)
+                spaced.append(True)
         for w in ln.words:
             wi = len(words)
             words.append(w)
@@ -255,7 +280,7 @@ def _view(lines: Sequence[Line], drop: str) -> _View:
                     line_no.append(li)
                     spaced.append(gap)
                     gap = False
-    return _View("".join(chars), word, cidx, line_no, spaced, words, list(lines))
+    return _View("".join(chars), word, cidx, line_no, spaced, words, list(lines), wraps)
 
 
 # --- candidate search -------------------------------------------------------------------------
@@ -359,8 +384,10 @@ def _fuzzy_at(v: _View, key: _Key, off: int, i: int, k: int, hits: dict[tuple[in
         seg = t[s0:s1]
         if "\n" in seg or key.norm in seg:
             continue  # across lines, or the exact occurrence (already a hit)
-        if len(seg) > L and (seg[0] != key.norm[0] or seg[-1] != key.norm[-1]):
-            continue  # an extra character only inside the name, never at its ends
+        if len(seg) != L and (seg[0] != key.norm[0] or seg[-1] != key.norm[-1]):
+            continue  # a missing or extra character only inside the name, never at its ends
+        if [c for c in seg if c.isdigit()] != [c for c in key.norm if c.isdigit()]:
+            continue  # a model or version number is never "almost" right
         e = _edit_distance(key.norm, seg, k)
         if 0 < e <= k and _boundary_ok(v, key, s0, s1):
             hits.setdefault((s0, s1, key.norm), _Hit(s0, s1, key, e, s1))
@@ -376,6 +403,11 @@ def _extend_version(m: _Matcher, v: _View, hit: _Hit, anchor_starts: set[int]) -
         hit.version = p.version
         _take_sp(t, hit)
         return
+    if hit.key.kind == "family":
+        only = m.cat.family_products(hit.key.target)
+        if len(only) == 1 and only[0].version is None:  # GaussDB, 普元EOS: no versions to find
+            hit.products = (only[0].id,)
+            return
     table = m.tokens.get(hit.key.target, [])
     pos = hit.end
     other = 0
@@ -387,12 +419,13 @@ def _extend_version(m: _Matcher, v: _View, hit: _Hit, anchor_starts: set[int]) -
         if pos != hit.end and pos in anchor_starts and depth == 0:
             break
         for tok, ids in table:
+            end = pos + len(tok)
             if t.startswith(tok, pos) and not (
-                tok[-1].isdigit() and pos + len(tok) < len(t) and t[pos + len(tok)].isdigit()
+                tok[-1].isdigit() and end < len(t) and t[end].isdigit() and end not in v.wraps
             ):
                 if tok[0].isdigit() and pos > 0 and t[pos - 1].isdigit():
                     continue
-                hit.end = pos + len(tok)
+                hit.end = end
                 hit.products = ids
                 hit.version = m.cat.products[ids[0]].version
                 _take_sp(t, hit)
@@ -496,13 +529,13 @@ def _families_of(m: _Matcher, hit: _Hit) -> tuple[str, ...]:
 
 
 def _select(m: _Matcher, v: _View, hits: list[_Hit]) -> list[_Hit]:
-    """Non-overlapping hits, longest span first, then most specific anchor, fewest errors."""
+    """Non-overlapping hits: longest span first, then fewest errors, then most specific anchor."""
     ranked = sorted(
         hits,
         key=lambda h: (
             -(h.end - h.start),
-            -(h.anchor_end - h.start),
             h.errors,
+            -(h.anchor_end - h.start),
             -_KIND_RANK[h.key.kind],
             h.key.weak,
             h.start,
@@ -657,11 +690,32 @@ def _printed(v: _View, h: _Hit) -> str:
     return unicodedata.normalize("NFKC", out)
 
 
+def _char_weight(c: str) -> float:
+    """Relative printed width: full-width (CJK) characters 1, others about half."""
+    return 1.0 if unicodedata.east_asian_width(c) in ("W", "F") else 0.55
+
+
 def _bbox(v: _View, h: _Hit) -> BBox | None:
-    idx = sorted({v.word[k] for k in range(h.start, h.end) if v.word[k] >= 0})
-    if not idx:
+    """Union of the boxes of the words covering the mention, each cut horizontally to the
+    covered characters (by their relative widths) when only part of the word is covered."""
+    spans: dict[int, tuple[int, int]] = {}
+    for k in range(h.start, h.end):
+        wi = v.word[k]
+        if wi >= 0:
+            a, b = spans.get(wi, (v.char[k], v.char[k]))
+            spans[wi] = (min(a, v.char[k]), max(b, v.char[k]))
+    if not spans:
         return None
-    return clamp_bbox(*union_bbox([v.words[i].bbox for i in idx]))
+    boxes: list[BBox] = []
+    for wi, (a, b) in spans.items():
+        w = v.words[wi]
+        x0, y0, x1, y1 = w.bbox
+        weights = [_char_weight(c) for c in w.text]
+        total = sum(weights) or 1.0
+        left = sum(weights[:a]) / total
+        right = sum(weights[: b + 1]) / total
+        boxes.append((x0 + (x1 - x0) * left, y0, x0 + (x1 - x0) * right, y1))
+    return clamp_bbox(*union_bbox(boxes))
 
 
 def page_compat_entries(page: PageContent, catalogue: Catalogue | None = None) -> list[CompatEntry]:

@@ -31,8 +31,15 @@ from pipeline.runner import extract_path, read_document  # noqa: E402
 
 REAL_LICENSES = ROOT.parent / "shared" / "real-samples" / "licenses"
 SAMPLES = ROOT / "sample_docs" / "submissions"
-REAL_FIELDS = ["uscc", "registration_number", "company_name", "legal_representative", "established_date",
-               "company_type", "address"]
+REAL_FIELDS = [
+    "uscc",
+    "registration_number",
+    "company_name",
+    "legal_representative",
+    "established_date",
+    "company_type",
+    "address",
+]
 
 
 def norm(value: Any) -> str:
@@ -171,24 +178,36 @@ def run_real(options: PipelineOptions) -> dict[str, SetScore]:
 def report(sets: dict[str, SetScore]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for set_name, score in sets.items():
-        print(f"\n== {set_name}: {score.pages} pages, {score.seconds:.1f} s "
-              f"({score.seconds / max(score.pages, 1):.2f} s/page)")
+        print(
+            f"\n== {set_name}: {score.pages} pages, {score.seconds:.1f} s "
+            f"({score.seconds / max(score.pages, 1):.2f} s/page)"
+        )
         print(f"{'field':<24}{'exact':>8}{'hits':>7}{'total':>7}{'false+':>8}{'null':>6}")
         dt = score.doc_types
         print(f"{'doc_type':<24}{dt.rate():>8}{dt.hits:>7}{dt.total:>7}{'':>8}{'':>6}")
         rows: dict[str, Any] = {"doc_type": {"hits": dt.hits, "total": dt.total}}
         for name, fs in sorted(score.fields.items()):
             print(f"{name:<24}{fs.rate():>8}{fs.hits:>7}{fs.total:>7}{fs.false_positives:>8}{fs.nulls:>6}")
-            rows[name] = {"hits": fs.hits, "total": fs.total, "false_positives": fs.false_positives,
-                          "nulls": fs.nulls}
+            rows[name] = {
+                "hits": fs.hits,
+                "total": fs.total,
+                "false_positives": fs.false_positives,
+                "nulls": fs.nulls,
+            }
         if score.cer:
             edits = sum(e for e, _ in score.cer)
             chars = sum(n for _, n in score.cer)
-            print(f"OCR character error rate vs born-digital text: {edits / max(chars, 1):.2%} "
-                  f"({edits} edits / {chars} chars)")
+            print(
+                f"OCR character error rate vs born-digital text: {edits / max(chars, 1):.2%} "
+                f"({edits} edits / {chars} chars)"
+            )
             rows["_cer"] = edits / max(chars, 1)
-        out[set_name] = {"pages": score.pages, "seconds": round(score.seconds, 2), "fields": rows,
-                         "misses": score.failures}
+        out[set_name] = {
+            "pages": score.pages,
+            "seconds": round(score.seconds, 2),
+            "fields": rows,
+            "misses": score.failures,
+        }
     return out
 
 

@@ -102,7 +102,9 @@ def configure_prefect_env() -> None:
 
 def _submission_files(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name not in NOT_UPLOADS and not p.name.startswith(".")
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name not in NOT_UPLOADS and not p.name.startswith(".")
     )
 
 
@@ -121,7 +123,9 @@ def _print_summary(s: ProcessSummary) -> None:
     state = "已有结果 reused" if s.reused else f"{s.seconds:.1f}s"
     console.print(f"[bold]{s.key}[/bold]  [{state}]")
     console.print(f"  类型 type: {s.doc_type}   页数 pages: {s.pages}   状态 status: {s.status}")
-    console.print("  读取 text source: " + (", ".join(f"p{i + 1}={t}" for i, t in enumerate(s.text_sources)) or "-"))
+    console.print(
+        "  读取 text source: " + (", ".join(f"p{i + 1}={t}" for i, t in enumerate(s.text_sources)) or "-")
+    )
     if s.fields:
         for name, values in s.fields.items():
             console.print(f"  字段 {name}: " + "; ".join(_shorten(v, 50) for v in values))
@@ -194,8 +198,12 @@ def process(
             result = review_submission(sid, process_missing=False)
             failing = [f.rule for f in result.findings if f.outcome == "fail"]
             unsure = [f.rule for f in result.findings if f.outcome == "needs_review"]
-            table.add_row(sid, result.applicant or "-", result.status,
-                          ", ".join(failing) + (f" (需复核 {len(unsure)})" if unsure else ""))
+            table.add_row(
+                sid,
+                result.applicant or "-",
+                result.status,
+                ", ".join(failing) + (f" (需复核 {len(unsure)})" if unsure else ""),
+            )
         console.print(table)
         console.print(f"审查报告 reports (JSON + HTML): {store.describe()}/reviews/<submission>/")
 

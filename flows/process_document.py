@@ -25,7 +25,7 @@ from pipeline.runner import ExtractionOutcome
 from pipeline.store import ObjectStore, open_store
 
 IO_RETRIES = 3
-IO_RETRY_DELAYS = [1, 4, 10]
+IO_RETRY_DELAYS: list[float] = [1.0, 4.0, 10.0]
 
 
 @task(name="fetch-upload", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, cache_policy=NO_CACHE)
@@ -70,6 +70,10 @@ def process_document(key: str, force: bool = False) -> ProcessSummary:
     result = outcome.result
     logger.info(
         "processed %s: %s, %d pages, %d fields, %d errors",
-        key, result.document.doc_type, result.document.pages, len(result.fields), len(result.errors),
+        key,
+        result.document.doc_type,
+        result.document.pages,
+        len(result.fields),
+        len(result.errors),
     )
     return summarize(key, result, reused=False, seconds=time.perf_counter() - t0)

@@ -29,5 +29,7 @@ def review_submission(submission_id: str, process_missing: bool = True) -> Revie
             if not info.key.endswith("/declared.yaml"):
                 process_document(info.key)
     result, key, pending = review_task(store, submission_id)
-    logger.info("review of %s: %s (%s); %d documents pending", submission_id, result.status, key, len(pending))
+    logger.info(
+        "review of %s: %s (%s); %d documents pending", submission_id, result.status, key, len(pending)
+    )
     return result

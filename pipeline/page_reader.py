@@ -15,7 +15,6 @@ from pipeline.options import PipelineOptions
 from pipeline.preprocess import prepare_page
 from pipeline.text_layer import ocr_reason, read_text_layer
 
-
 # Resolution at which text-layer pages are rendered on demand (seal detection, page images).
 TEXT_PAGE_IMAGE_DPI = 200
 

@@ -52,7 +52,9 @@ def fetch_upload(store: ObjectStore, key: str) -> Upload:
     """Read an upload and the declared data of its submission (when present)."""
     parsed = parse_upload_key(key)
     if parsed is None:
-        raise StoreError(f"不是上传文件的键 not an upload key (expected uploads/<submission>/<file>): {key!r}")
+        raise StoreError(
+            f"不是上传文件的键 not an upload key (expected uploads/<submission>/<file>): {key!r}"
+        )
     submission_id, file_name = parsed
     data = store.get_bytes(key)
     declared = load_declared(store, submission_id)
@@ -87,7 +89,9 @@ def declared_category_of(declared: dict[str, Any] | None, file_name: str) -> str
     return None
 
 
-def existing_result(store: ObjectStore, sha256: str, version: str = PIPELINE_VERSION) -> ExtractionResult | None:
+def existing_result(
+    store: ObjectStore, sha256: str, version: str = PIPELINE_VERSION
+) -> ExtractionResult | None:
     """The stored result for this content and pipeline version, or None."""
     key = result_key(sha256, version)
     if not store.exists(key):

@@ -128,7 +128,9 @@ def extract_bytes(
                     outcome.page_images = render_page_images(loaded, content, options)
                 except Exception as exc:  # the result matters more than its thumbnails
                     result.errors.append(
-                        ErrorItem(code="page_images_failed", message=f"页面图像生成失败 ({type(exc).__name__})")
+                        ErrorItem(
+                            code="page_images_failed", message=f"页面图像生成失败 ({type(exc).__name__})"
+                        )
                     )
     finally:
         loaded.close()
@@ -181,8 +183,17 @@ def read_document(path: str | Path, options: PipelineOptions | None = None) -> D
 
 # Fields naming organisations: candidates for reading a seal's ring text.
 ORGANISATION_FIELDS = frozenset(
-    {"company_name", "party_a", "party_b", "issuer", "client", "testing_organization", "owner",
-     "partner_vendor", "registration_authority"}
+    {
+        "company_name",
+        "party_a",
+        "party_b",
+        "issuer",
+        "client",
+        "testing_organization",
+        "owner",
+        "partner_vendor",
+        "registration_authority",
+    }
 )
 
 
@@ -212,11 +223,13 @@ def analyze(
         except Exception as exc:  # an extractor bug must not lose the rest of the result
             log.exception("step %s failed on %s", code, content.sha256[:12])
             result.errors.append(
-                ErrorItem(code=f"{code}_failed", message=f"步骤失败 step {code} failed ({type(exc).__name__})")
+                ErrorItem(
+                    code=f"{code}_failed", message=f"步骤失败 step {code} failed ({type(exc).__name__})"
+                )
             )
 
     def do_classify() -> None:
-        doc_type, confidence, reasons = classify(content)
+        doc_type, confidence, _reasons = classify(content)
         result.document.doc_type = doc_type  # type: ignore[assignment]
         result.document.doc_type_confidence = round(confidence, 3)
         declared = content.declared_category
@@ -269,4 +282,3 @@ def render_page_images(
         if ok:
             out[page.index] = buf.tobytes()
     return out
-

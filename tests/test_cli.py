@@ -37,7 +37,9 @@ def write_pdf(path: Path, text: str) -> Path:
 
 
 def test_extract_json_lines_over_good_and_bad_files(tmp_path: Path) -> None:
-    good = write_pdf(tmp_path / "good.pdf", "营业执照 统一社会信用代码 91350100M000100Y43 名称 福州闽信科技有限公司")
+    good = write_pdf(
+        tmp_path / "good.pdf", "营业执照 统一社会信用代码 91350100M000100Y43 名称 福州闽信科技有限公司"
+    )
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
     text = tmp_path / "notes.pdf"

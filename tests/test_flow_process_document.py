@@ -36,8 +36,13 @@ def licence_pdf() -> bytes:
     doc = pymupdf.open()
     page = doc.new_page()
     y = 120
-    for line in ("营 业 执 照", f"统一社会信用代码 {USCC}", "名称 福州闽信科技有限公司", "法定代表人 张三",
-                 "成立日期 2015年03月02日"):
+    for line in (
+        "营 业 执 照",
+        f"统一社会信用代码 {USCC}",
+        "名称 福州闽信科技有限公司",
+        "法定代表人 张三",
+        "成立日期 2015年03月02日",
+    ):
         page.insert_text((72, y), line, fontname="china-s", fontsize=16)
         y += 40
     return doc.tobytes()

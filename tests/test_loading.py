@@ -26,7 +26,9 @@ from pipeline.runner import extract_bytes
 LIMITS = Limits()
 
 
-def make_pdf(pages: int = 1, text: str = "营业执照 统一社会信用代码 91350100M000100Y43", **save: object) -> bytes:
+def make_pdf(
+    pages: int = 1, text: str = "营业执照 统一社会信用代码 91350100M000100Y43", **save: object
+) -> bytes:
     doc = pymupdf.open()
     for i in range(pages):
         page = doc.new_page()
@@ -48,7 +50,12 @@ def png_with_header_size(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)

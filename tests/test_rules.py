@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from pipeline.model import CompatEntry, DocumentInfo, ErrorItem, ExtractedField, ExtractionResult, Seal, SensitiveHit
+from pipeline.model import (
+    CompatEntry,
+    DocumentInfo,
+    ErrorItem,
+    ExtractedField,
+    ExtractionResult,
+    Seal,
+    SensitiveHit,
+)
 from validators.config import load_campaign
 from validators.declared import DeclaredDataError, parse_declared
 from validators.names import compare_names
@@ -38,11 +46,21 @@ def declared(**over: Any) -> Any:
     return parse_declared(data)
 
 
-def doc(name: str, doc_type: str, fields: dict[str, Any] | None = None, *, pages: int = 1,
-        seals: list[Seal] | None = None, compat: list[CompatEntry] | None = None,
-        sensitive: list[SensitiveHit] | None = None, status: str = "success") -> ExtractionResult:
+def doc(
+    name: str,
+    doc_type: str,
+    fields: dict[str, Any] | None = None,
+    *,
+    pages: int = 1,
+    seals: list[Seal] | None = None,
+    compat: list[CompatEntry] | None = None,
+    sensitive: list[SensitiveHit] | None = None,
+    status: str = "success",
+) -> ExtractionResult:
     r = ExtractionResult(
-        document=DocumentInfo(name=name, sha256=(name.encode().hex() * 8)[:64], pages=pages, doc_type=doc_type),  # type: ignore[arg-type]
+        document=DocumentInfo(
+            name=name, sha256=(name.encode().hex() * 8)[:64], pages=pages, doc_type=doc_type
+        ),  # type: ignore[arg-type]
         status=status,  # type: ignore[arg-type]
     )
     from pipeline.model import PageInfo
@@ -62,15 +80,40 @@ def seal(text: str | None, page: int = 0) -> Seal:
 
 def clean_set() -> list[ExtractionResult]:
     return [
-        doc("license.pdf", "business_license", {"uscc": USCC, "company_name": APPLICANT, "address": "福建省福州市鼓楼区",
-                                                 "validity_start": "2015-03-02", "validity_end": None}),
+        doc(
+            "license.pdf",
+            "business_license",
+            {
+                "uscc": USCC,
+                "company_name": APPLICANT,
+                "address": "福建省福州市鼓楼区",
+                "validity_start": "2015-03-02",
+                "validity_end": None,
+            },
+        ),
         doc("auth.pdf", "authorization_letter", seals=[seal(APPLICANT)]),
-        doc("commit.pdf", "commitment_letter", {"materials": ["营业执照", "注册授权书", "项目实施合同", "兼容性互认证明", "发明专利证书"]},
-            seals=[seal(APPLICANT)]),
-        doc("contract.pdf", "contract", {"party_a": "福建岚海水务集团有限公司", "party_b": APPLICANT, "sign_date": "2022-03-15"},
-            pages=2, seals=[seal(APPLICANT, 1), seal("福建岚海水务集团有限公司", 1)]),
-        doc("cert.pdf", "compat_certificate", compat=[CompatEntry(category="os", canonical="kylin-server-v10",
-                                                                   name="银河麒麟高级服务器操作系统V10", page=0)]),
+        doc(
+            "commit.pdf",
+            "commitment_letter",
+            {"materials": ["营业执照", "注册授权书", "项目实施合同", "兼容性互认证明", "发明专利证书"]},
+            seals=[seal(APPLICANT)],
+        ),
+        doc(
+            "contract.pdf",
+            "contract",
+            {"party_a": "福建岚海水务集团有限公司", "party_b": APPLICANT, "sign_date": "2022-03-15"},
+            pages=2,
+            seals=[seal(APPLICANT, 1), seal("福建岚海水务集团有限公司", 1)],
+        ),
+        doc(
+            "cert.pdf",
+            "compat_certificate",
+            compat=[
+                CompatEntry(
+                    category="os", canonical="kylin-server-v10", name="银河麒麟高级服务器操作系统V10", page=0
+                )
+            ],
+        ),
         doc("patent.pdf", "patent_certificate"),
     ]
 
@@ -101,15 +144,25 @@ def test_every_rule_once_and_clean_set_passes() -> None:
 )
 def test_deployment_window_edges(ref_day: str, sign: str, expected: str) -> None:
     results = clean_set()
-    results[3] = doc("contract.pdf", "contract", {"party_b": APPLICANT, "sign_date": sign}, pages=2,
-                     seals=[seal(APPLICANT, 1)])
+    results[3] = doc(
+        "contract.pdf",
+        "contract",
+        {"party_b": APPLICANT, "sign_date": sign},
+        pages=2,
+        seals=[seal(APPLICANT, 1)],
+    )
     assert outcomes(results, declared(submitted_at=ref_day))["deployment.within_two_years"] == expected
 
 
 def test_old_contract_with_acceptance_inside_window_passes_with_note() -> None:
     results = clean_set()
-    results[3] = doc("contract.pdf", "contract", {"party_b": APPLICANT, "sign_date": "2019-05-01",
-                                                  "acceptance_date": "2021-06-30"}, pages=2, seals=[seal(APPLICANT, 1)])
+    results[3] = doc(
+        "contract.pdf",
+        "contract",
+        {"party_b": APPLICANT, "sign_date": "2019-05-01", "acceptance_date": "2021-06-30"},
+        pages=2,
+        seals=[seal(APPLICANT, 1)],
+    )
     rv = review(declared(), results)
     f = rv.finding("deployment.within_two_years")
     assert f.outcome == "pass"
@@ -124,7 +177,9 @@ def test_old_contract_with_acceptance_inside_window_passes_with_note() -> None:
 def test_licence_validity(end: str | None, expected: str) -> None:
     results = clean_set()
     results[0].fields = [f for f in results[0].fields if f.name != "validity_end"]
-    results[0].fields.append(ExtractedField(name="validity_end", value=end, notes=["长期"] if end is None else []))
+    results[0].fields.append(
+        ExtractedField(name="validity_end", value=end, notes=["长期"] if end is None else [])
+    )
     assert outcomes(results)["license.valid_on_date"] == expected
 
 
@@ -180,7 +235,9 @@ def test_uscc_rules() -> None:
 def test_region_from_division_code() -> None:
     out = outcomes(clean_set(), declared(solution={"region": "华北"}))
     assert out["identity.region_matches"] == "fail"
-    assert outcomes(clean_set(), declared(solution={"region": "华东区域"}))["identity.region_matches"] == "pass"
+    assert (
+        outcomes(clean_set(), declared(solution={"region": "华东区域"}))["identity.region_matches"] == "pass"
+    )
 
 
 def test_unreadable_licence_makes_identity_needs_review() -> None:
@@ -189,8 +246,12 @@ def test_unreadable_licence_makes_identity_needs_review() -> None:
     results[0].errors.append(ErrorItem(code="encrypted_pdf", message="x"))
     d = declared(materials=[{"file": "license.pdf", "category": "business_license"}])
     out = outcomes(results, d)
-    for rule in ("identity.uscc_matches_declared", "identity.name_matches_declared", "license.valid_on_date",
-                 "materials.required_present"):
+    for rule in (
+        "identity.uscc_matches_declared",
+        "identity.name_matches_declared",
+        "license.valid_on_date",
+        "materials.required_present",
+    ):
         assert out[rule] == "needs_review", rule
     assert review(d, results).status != "pass"
 
@@ -198,9 +259,15 @@ def test_unreadable_licence_makes_identity_needs_review() -> None:
 def test_length_limits_count_every_character_once() -> None:
     limit = load_campaign().length_limits["unit_intro"].max
     ok = "信" * (limit - 2) + "ＡＢ"  # full-width letters count once each
-    assert outcomes(clean_set(), declared(solution={"texts": {"unit_intro": ok}}))["form.length_limits"] == "pass"
+    assert (
+        outcomes(clean_set(), declared(solution={"texts": {"unit_intro": ok}}))["form.length_limits"]
+        == "pass"
+    )
     over = "信" * limit + "。"
-    assert outcomes(clean_set(), declared(solution={"texts": {"unit_intro": over}}))["form.length_limits"] == "fail"
+    assert (
+        outcomes(clean_set(), declared(solution={"texts": {"unit_intro": over}}))["form.length_limits"]
+        == "fail"
+    )
 
 
 def test_max_solutions_and_counts() -> None:
@@ -221,8 +288,16 @@ def test_commitment_list_mismatch() -> None:
 
 def test_sensitive_hit_holds_the_submission() -> None:
     results = clean_set()
-    results[4].sensitive = [SensitiveHit(rule="classification_mark", category="classified", severity="high",
-                                         text="机密★1年", page=1, bbox=(0.1, 0.02, 0.3, 0.05))]
+    results[4].sensitive = [
+        SensitiveHit(
+            rule="classification_mark",
+            category="classified",
+            severity="high",
+            text="机密★1年",
+            page=1,
+            bbox=(0.1, 0.02, 0.3, 0.05),
+        )
+    ]
     rv = review(declared(), results)
     assert rv.finding("sensitive.none_found").outcome == "fail"
     assert rv.status == "held"

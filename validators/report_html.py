@@ -16,7 +16,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from validators.model import EvidenceRef, ReviewResult
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-STATUS_LABELS = {"pass": "通过", "fail": "不通过", "needs_review": "需人工复核", "held": "暂停审查（敏感内容）"}
+STATUS_LABELS = {
+    "pass": "通过",
+    "fail": "不通过",
+    "needs_review": "需人工复核",
+    "held": "暂停审查（敏感内容）",
+}
 OUTCOME_LABELS = {"pass": "通过", "fail": "不通过", "needs_review": "需复核", "not_applicable": "不适用"}
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 MAX_CROPS_PER_FINDING = 4
@@ -91,7 +96,11 @@ def render_report(review: ReviewResult, pages: PageImageSource | None = None) ->
         outcome_labels=OUTCOME_LABELS,
         severity_labels=SEVERITY_LABELS,
         counts=counts,
-        count_labels=[("fail", "项不通过"), ("needs_review", "项需复核"), ("pass", "项通过"),
-                      ("not_applicable", "项不适用")],
+        count_labels=[
+            ("fail", "项不通过"),
+            ("needs_review", "项需复核"),
+            ("pass", "项通过"),
+            ("not_applicable", "项不适用"),
+        ],
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

@@ -78,11 +78,18 @@ def review(
         except Exception as exc:  # a rule bug must not hide the other rules
             log.exception("rule %s failed", rule_id)
             findings.append(
-                Finding(rule=rule_id, title=spec.title, outcome="needs_review", severity=spec.severity,
-                        message=f"规则执行出错，请人工核对 (rule error: {type(exc).__name__})")
+                Finding(
+                    rule=rule_id,
+                    title=spec.title,
+                    outcome="needs_review",
+                    severity=spec.severity,
+                    message=f"规则执行出错，请人工核对 (rule error: {type(exc).__name__})",
+                )
             )
     levels = [h.severity for r in results for h in r.sensitive]
-    sensitivity = "high" if "high" in levels else "medium" if "medium" in levels else "low" if levels else "none"
+    sensitivity = (
+        "high" if "high" in levels else "medium" if "medium" in levels else "low" if levels else "none"
+    )
     return ReviewResult(
         submission=declared.submission_id,
         applicant=declared.applicant.name,

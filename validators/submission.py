@@ -32,7 +32,9 @@ class SubmissionReview:
 
 def document_files(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith(".")
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith(".")
     )
 
 

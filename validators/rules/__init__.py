@@ -43,7 +43,9 @@ class RuleSpec:
 REGISTRY: dict[str, RuleSpec] = {}
 
 
-def rule(rule_id: str, title: str, severity: Severity = "error") -> Callable[[Callable[[ReviewContext], Verdict]], Callable[[ReviewContext], Verdict]]:
+def rule(
+    rule_id: str, title: str, severity: Severity = "error"
+) -> Callable[[Callable[[ReviewContext], Verdict]], Callable[[ReviewContext], Verdict]]:
     """Register a rule function under its stable id."""
 
     def deco(fn: Callable[[ReviewContext], Verdict]) -> Callable[[ReviewContext], Verdict]:

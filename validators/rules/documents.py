@@ -23,8 +23,14 @@ SEAL_OWNER = {
 
 def _seal_ref(r: ExtractionResult, i: int) -> EvidenceRef:
     s = r.seals[i]
-    return EvidenceRef(document=r.document.name, sha256=r.document.sha256, page=s.page, bbox=s.bbox,
-                       field="seal", value=s.text)
+    return EvidenceRef(
+        document=r.document.name,
+        sha256=r.document.sha256,
+        page=s.page,
+        bbox=s.bbox,
+        field="seal",
+        value=s.text,
+    )
 
 
 @rule("seal.required", "应盖章材料已盖章")
@@ -50,14 +56,21 @@ def seal_required(ctx: ReviewContext) -> Verdict:
     if unsealed:
         return Verdict(
             "fail",
-            "以下材料未检测到印章：" + "、".join(f"{r.document.name}（{label(ctx.doc_type(r))}）" for r in unsealed),
+            "以下材料未检测到印章："
+            + "、".join(f"{r.document.name}（{label(ctx.doc_type(r))}）" for r in unsealed),
             evidence=[ref(r) for r in unsealed],
         )
     if unread:
-        return Verdict("needs_review", "部分材料无法读取，无法确认是否盖章：" + "、".join(r.document.name for r in unread),
-                       evidence=[ref(r) for r in unread])
-    return Verdict("pass", f"{len(docs)} 份应盖章材料均检测到印章。",
-                   evidence=[_seal_ref(r, 0) for r in docs if r.seals][:6])
+        return Verdict(
+            "needs_review",
+            "部分材料无法读取，无法确认是否盖章：" + "、".join(r.document.name for r in unread),
+            evidence=[ref(r) for r in unread],
+        )
+    return Verdict(
+        "pass",
+        f"{len(docs)} 份应盖章材料均检测到印章。",
+        evidence=[_seal_ref(r, 0) for r in docs if r.seals][:6],
+    )
 
 
 def _expected_sealers(ctx: ReviewContext, r: ExtractionResult) -> list[str]:
@@ -99,11 +112,17 @@ def seal_name_matches(ctx: ReviewContext) -> Verdict:
             else:
                 wrong.append((r, i, f"印章「{seal.text}」不是「{'/'.join(expected)}」"))
     if wrong:
-        return Verdict("fail", "印章单位与应盖章单位不符：" + "；".join(f"{r.document.name}：{why}" for r, _, why in wrong),
-                       evidence=[_seal_ref(r, i) for r, i, _ in wrong + unsure])
+        return Verdict(
+            "fail",
+            "印章单位与应盖章单位不符：" + "；".join(f"{r.document.name}：{why}" for r, _, why in wrong),
+            evidence=[_seal_ref(r, i) for r, i, _ in wrong + unsure],
+        )
     if unsure:
-        return Verdict("needs_review", "以下印章需人工核对：" + "；".join(f"{r.document.name}：{why}" for r, _, why in unsure),
-                       evidence=[_seal_ref(r, i) for r, i, _ in unsure])
+        return Verdict(
+            "needs_review",
+            "以下印章需人工核对：" + "；".join(f"{r.document.name}：{why}" for r, _, why in unsure),
+            evidence=[_seal_ref(r, i) for r, i, _ in unsure],
+        )
     if checked == 0:
         return Verdict("not_applicable", "没有可核对文字的印章。")
     return Verdict("pass", f"{checked} 枚印章的单位名称均正确。")
@@ -133,12 +152,19 @@ def party_is_applicant(ctx: ReviewContext) -> Verdict:
     evidence = [ref(r, f) for _, r, _ in results for f in ctx.fields(r, "party_b")[:1]]
     fails = [x for x in results if x[0] == "fail"]
     if fails:
-        return Verdict("fail", f"合同乙方不是申报单位「{applicant}」：" + "；".join(f"{r.document.name} {why}" for _, r, why in fails),
-                       evidence=evidence)
+        return Verdict(
+            "fail",
+            f"合同乙方不是申报单位「{applicant}」："
+            + "；".join(f"{r.document.name} {why}" for _, r, why in fails),
+            evidence=evidence,
+        )
     unsure = [x for x in results if x[0] == "needs_review"]
     if unsure:
-        return Verdict("needs_review", "请人工核对合同乙方：" + "；".join(f"{r.document.name} {why}" for _, r, why in unsure),
-                       evidence=evidence or [ref(r) for _, r, _ in unsure])
+        return Verdict(
+            "needs_review",
+            "请人工核对合同乙方：" + "；".join(f"{r.document.name} {why}" for _, r, why in unsure),
+            evidence=evidence or [ref(r) for _, r, _ in unsure],
+        )
     return Verdict("pass", f"{len(contracts)} 份合同的乙方（或联合体成员）均为申报单位。", evidence=evidence)
 
 
@@ -183,22 +209,43 @@ def within_two_years(ctx: ReviewContext) -> Verdict:
                     future.append(e)
                 elif d >= start:
                     (in_primary.append(e) if name in PRIMARY else in_secondary.append((e, name)))
-    details = [f"窗口 window: {window}"] + seen
+    details = [f"窗口 window: {window}", *seen]
     if future:
-        return Verdict("needs_review", f"有日期晚于参考日期 {ref_day}，请核实：" +
-                       "、".join(f"{e.document} {e.field}={e.value}" for e in future),
-                       evidence=future + in_primary, details=details)
+        return Verdict(
+            "needs_review",
+            f"有日期晚于参考日期 {ref_day}，请核实："
+            + "、".join(f"{e.document} {e.field}={e.value}" for e in future),
+            evidence=future + in_primary,
+            details=details,
+        )
     if in_primary:
         e = in_primary[0]
-        return Verdict("pass", f"{e.document} 的 {e.field}（{e.value}）在 {window} 内。", evidence=in_primary,
-                       details=details)
+        return Verdict(
+            "pass",
+            f"{e.document} 的 {e.field}（{e.value}）在 {window} 内。",
+            evidence=in_primary,
+            details=details,
+        )
     if in_secondary:
         e, name = in_secondary[0]
-        return Verdict("pass", f"合同签订早于窗口，但 {e.document} 的 {name}（{e.value}）在 {window} 内，实施或验收在近两年。",
-                       evidence=[x for x, _ in in_secondary], details=details)
+        return Verdict(
+            "pass",
+            f"合同签订早于窗口，但 {e.document} 的 {name}（{e.value}）在 {window} 内，实施或验收在近两年。",
+            evidence=[x for x, _ in in_secondary],
+            details=details,
+        )
     if not seen:
-        return Verdict("needs_review", "未能从合同/应用证明读出日期，请人工核对。", evidence=[ref(r) for r in docs],
-                       details=details)
-    return Verdict("fail", f"合同和应用证明的日期均不在 {window} 内。",
-                   evidence=[ref(r, f) for r in docs for n in DEPLOYMENT_DATES[ctx.doc_type(r)] for f in ctx.fields(r, n)],
-                   details=details)
+        return Verdict(
+            "needs_review",
+            "未能从合同/应用证明读出日期，请人工核对。",
+            evidence=[ref(r) for r in docs],
+            details=details,
+        )
+    return Verdict(
+        "fail",
+        f"合同和应用证明的日期均不在 {window} 内。",
+        evidence=[
+            ref(r, f) for r in docs for n in DEPLOYMENT_DATES[ctx.doc_type(r)] for f in ctx.fields(r, n)
+        ],
+        details=details,
+    )

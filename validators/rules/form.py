@@ -37,7 +37,9 @@ def max_solutions(ctx: ReviewContext) -> Verdict:
     limit = ctx.config.max_solutions_per_applicant
     subs = sorted(set(ctx.applicant_submissions) | {ctx.declared.submission_id})
     if len(subs) > limit:
-        return Verdict("fail", f"申报单位共有 {len(subs)} 个申报（{', '.join(subs)}），超过 {limit} 个的上限。")
+        return Verdict(
+            "fail", f"申报单位共有 {len(subs)} 个申报（{', '.join(subs)}），超过 {limit} 个的上限。"
+        )
     return Verdict("pass", f"申报单位共有 {len(subs)} 个申报，未超过 {limit} 个。", details=subs)
 
 
@@ -88,10 +90,18 @@ def declared_backed(ctx: ReviewContext) -> Verdict:
         ]
         if hits:
             used.update(i for i, _, _ in hits)
-            i, r, e = hits[0]
+            _, r, e = hits[0]
             backed.append(f"{text} ← {r.document.name} 第{(e.page or 0) + 1}页「{e.name}」")
-            refs.append(EvidenceRef(document=r.document.name, sha256=r.document.sha256, page=e.page, bbox=e.bbox,
-                                    field="compatibility", value=e.canonical))
+            refs.append(
+                EvidenceRef(
+                    document=r.document.name,
+                    sha256=r.document.sha256,
+                    page=e.page,
+                    bbox=e.bbox,
+                    field="compatibility",
+                    value=e.canonical,
+                )
+            )
         else:
             unbacked.append(f"{text}（{match.canonical}）")
     undeclared = sorted({f"{e.name}（{e.canonical}）" for i, (_, e) in enumerate(entries) if i not in used})
@@ -99,11 +109,19 @@ def declared_backed(ctx: ReviewContext) -> Verdict:
     details += [f"无法识别的申报产品 unrecognised: {u}" for u in unknown]
     details += [f"证明中有但未申报 evidenced, undeclared (info): {u}" for u in undeclared]
     if unbacked:
-        return Verdict("fail", "以下申报的适配产品没有兼容性证明或测试报告支撑：" + "、".join(unbacked) + "。",
-                       evidence=refs, details=details)
+        return Verdict(
+            "fail",
+            "以下申报的适配产品没有兼容性证明或测试报告支撑：" + "、".join(unbacked) + "。",
+            evidence=refs,
+            details=details,
+        )
     if unknown:
-        return Verdict("needs_review", "以下申报产品无法在产品目录中识别，请人工核对：" + "、".join(unknown) + "。",
-                       evidence=refs, details=details)
+        return Verdict(
+            "needs_review",
+            "以下申报产品无法在产品目录中识别，请人工核对：" + "、".join(unknown) + "。",
+            evidence=refs,
+            details=details,
+        )
     if ctx.unreadable("compat_certificate", "test_report") and not backed:
         return Verdict("needs_review", "兼容性证明无法读取，请人工核对。", details=details)
     return Verdict("pass", f"申报的 {len(backed)} 项适配产品均有证明支撑。", evidence=refs, details=details)
@@ -115,12 +133,30 @@ def none_found(ctx: ReviewContext) -> Verdict:
     if not hits:
         unread = ctx.unreadable()
         if unread:
-            return Verdict("needs_review", "部分材料无法读取，未能完成敏感内容筛查：" + "、".join(r.document.name for r in unread),
-                           evidence=[ref(r) for r in unread])
+            return Verdict(
+                "needs_review",
+                "部分材料无法读取，未能完成敏感内容筛查：" + "、".join(r.document.name for r in unread),
+                evidence=[ref(r) for r in unread],
+            )
         return Verdict("pass", f"{len(ctx.results)} 份材料未发现敏感或涉密内容。")
-    evidence = [EvidenceRef(document=r.document.name, sha256=r.document.sha256, page=h.page, bbox=h.bbox,
-                            field=h.rule, value=h.text) for r, h in hits]
-    summary = "；".join(f"{r.document.name} 第{(h.page or 0) + 1}页 {h.category}「{h.text}」" for r, h in hits[:8])
+    evidence = [
+        EvidenceRef(
+            document=r.document.name,
+            sha256=r.document.sha256,
+            page=h.page,
+            bbox=h.bbox,
+            field=h.rule,
+            value=h.text,
+        )
+        for r, h in hits
+    ]
+    summary = "；".join(
+        f"{r.document.name} 第{(h.page or 0) + 1}页 {h.category}「{h.text}」" for r, h in hits[:8]
+    )
     if any(h.severity == "high" for _, h in hits):
-        return Verdict("fail", f"发现高风险敏感/涉密内容，材料暂停形式审查，须审核人员处理：{summary}", evidence=evidence)
-    return Verdict("needs_review", f"发现疑似敏感内容，请人工确认：{summary}", evidence=evidence, severity="warning")
+        return Verdict(
+            "fail", f"发现高风险敏感/涉密内容，材料暂停形式审查，须审核人员处理：{summary}", evidence=evidence
+        )
+    return Verdict(
+        "needs_review", f"发现疑似敏感内容，请人工确认：{summary}", evidence=evidence, severity="warning"
+    )

@@ -7,6 +7,7 @@ from validators.materials_labels import label
 from validators.names import normalize_name
 from validators.rules import Verdict, rule
 
+
 @rule("materials.required_present", "必备材料齐全")
 def required_present(ctx: ReviewContext) -> Verdict:
     present = {ctx.doc_type(r) for r in ctx.results if r.status != "failure"}
@@ -58,13 +59,15 @@ def listed_in_commitment(ctx: ReviewContext) -> Verdict:
     listed_types: dict[str, int] = {}
     unknown: list[str] = []
     for item in listed:
-        t = _item_type(str(item), ctx.config.material_keywords)
-        if t is None:
+        item_type = _item_type(str(item), ctx.config.material_keywords)
+        if item_type is None:
             unknown.append(str(item))
         else:
-            listed_types[t] = listed_types.get(t, 0) + 1
+            listed_types[item_type] = listed_types.get(item_type, 0) + 1
     missing = [t for t in listed_types if uploaded.get(t, 0) == 0]
-    extra = [t for t in uploaded if t not in listed_types and t not in ("commitment_letter", "unknown", "other")]
+    extra = [
+        t for t in uploaded if t not in listed_types and t not in ("commitment_letter", "unknown", "other")
+    ]
     evidence = [ref(letter, f) for f in items]
     details = [f"清单 listed: {'; '.join(map(str, listed))}"]
     if unknown:
@@ -77,6 +80,10 @@ def listed_in_commitment(ctx: ReviewContext) -> Verdict:
             details=details,
         )
     if extra or unknown:
-        msg = "上传了承诺书未列出的材料：" + ", ".join(label(t) for t in extra) if extra else "清单中有无法归类的项目"
+        msg = (
+            "上传了承诺书未列出的材料：" + ", ".join(label(t) for t in extra)
+            if extra
+            else "清单中有无法归类的项目"
+        )
         return Verdict("needs_review", msg + "。", evidence=evidence, details=details)
     return Verdict("pass", f"承诺书所列 {len(listed)} 项材料均已上传。", evidence=evidence, details=details)

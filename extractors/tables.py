@@ -1,0 +1,386 @@
+"""Tables on document pages, as rows of cells with text and page-fraction boxes.
+
+Three readers, tried in this order per page:
+
+* ``pdfplumber`` on text-layer pages of a PDF (``DocumentContent.source_pdf``): ruled tables as the
+  PDF draws them, cell text from the PDF's characters (NFKC), bbox from those characters;
+* ruled-line detection on the page image (scans, or text-layer pages where pdfplumber found
+  nothing): horizontal and vertical strokes are found by morphological opening, the grid of each
+  table is read from them, and the words whose centres fall in a cell make its text. On OCR pages
+  the table area is read again with the ruling erased, because Tesseract's page segmentation
+  garbles ruled tables (the whole-page words of a table are often noise);
+* nothing else: text without ruling is left to the callers' line-based parsing.
+
+:func:`read_region` re-reads any page region with OCR, optionally dropping red (seal) ink, for
+values that a seal printed over.
+
+A page that cannot be read as tables yields no tables; nothing here raises for a bad page, and no
+cell text is logged.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from pipeline.content import DocumentContent, PageContent
+from pipeline.model import BBox, Word, clamp_bbox, join_words, union_bbox
+
+log = logging.getLogger(__name__)
+
+Method = Literal["pdfplumber", "ruled_lines"]
+
+MIN_TABLE_ROWS = 2
+MIN_TABLE_COLS = 2
+LINE_KERNEL_FRACTION = 30
+"""A horizontal (vertical) stroke is at least 1/30 of the page width (height) long."""
+MAX_REOCR_TABLES = 4
+"""At most this many tables per page are read again with OCR (cost bound)."""
+
+
+@dataclass
+class Cell:
+    """One table cell: its text as printed (whitespace between CJK removed), box, and words."""
+
+    text: str
+    bbox: BBox
+    row: int
+    col: int
+    words: list[Word] = field(default_factory=list)
+    engine: str | None = None
+
+
+@dataclass
+class Table:
+    """A table on one page: ``rows[r][c]`` (rows may have different lengths for merged cells)."""
+
+    page: int
+    bbox: BBox
+    rows: list[list[Cell]]
+    method: Method
+
+    def texts(self) -> list[list[str]]:
+        """The cell texts row by row."""
+        return [[c.text for c in row] for row in self.rows]
+
+
+def find_tables(doc: DocumentContent, pages: Sequence[int] | None = None, *, reocr: bool = True) -> list[Table]:
+    """Every ruled table on the pages of ``doc`` (all pages unless ``pages`` is given)."""
+    out: list[Table] = []
+    for page in doc.pages:
+        if pages is not None and page.index not in pages:
+            continue
+        out.extend(page_tables(doc, page, reocr=reocr))
+    return out
+
+
+def page_tables(doc: DocumentContent, page: PageContent, *, reocr: bool = True) -> list[Table]:
+    """The tables of one page (see the module docstring for the readers used)."""
+    tables: list[Table] = []
+    if page.info.text_source == "text_layer" and doc.source_pdf:
+        tables = pdf_tables(doc.source_pdf, page)
+    if not tables:
+        try:
+            tables = image_tables(page, reocr=reocr and page.info.text_source == "ocr")
+        except Exception as exc:  # a bad image must not stop the extraction
+            log.warning("ruled-table reading failed on page %d: %s", page.index, type(exc).__name__)
+            tables = []
+    return tables
+
+
+# --- pdfplumber ---------------------------------------------------------------------------------
+
+
+def _clean_cell_text(text: str | None) -> str:
+    """NFKC, lines joined (no space between CJK, one between Latin words), spaces collapsed."""
+    if not text:
+        return ""
+    parts = [unicodedata.normalize("NFKC", p).strip() for p in text.splitlines()]
+    words: list[Word] = []
+    for p in parts:
+        for tok in p.split():
+            words.append(Word(text=tok, bbox=(0.0, 0.0, 0.0, 0.0)))
+    return join_words(words)
+
+
+def _words_in(words: Sequence[Word], box: BBox) -> list[Word]:
+    x0, y0, x1, y1 = box
+    out = []
+    for w in words:
+        cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            out.append(w)
+    return out
+
+
+def pdf_tables(pdf: bytes, page: PageContent) -> list[Table]:
+    """Ruled tables of one PDF page read with pdfplumber; ``[]`` when there are none or on error."""
+    try:
+        import pdfplumber
+    except ImportError:  # pragma: no cover - pdfplumber is a dependency
+        return []
+    try:
+        with pdfplumber.open(io.BytesIO(pdf)) as plumber:
+            if page.index >= len(plumber.pages):
+                return []
+            pp = plumber.pages[page.index]
+            x_off, y_off = float(pp.bbox[0]), float(pp.bbox[1])
+            width, height = float(pp.width), float(pp.height)
+            if width <= 0 or height <= 0:
+                return []
+
+            def frac(b: Sequence[float]) -> BBox:
+                return clamp_bbox(
+                    (b[0] - x_off) / width, (b[1] - y_off) / height, (b[2] - x_off) / width, (b[3] - y_off) / height
+                )
+
+            out: list[Table] = []
+            for t in pp.find_tables():
+                rows: list[list[Cell]] = []
+                for r_no, row in enumerate(t.rows):
+                    cells: list[Cell] = []
+                    for c_no, cb in enumerate(row.cells):
+                        if cb is None:
+                            continue
+                        try:
+                            crop = pp.within_bbox(cb)
+                            text = _clean_cell_text(crop.extract_text())
+                            chars = [c for c in crop.chars if c.get("text", "").strip()]
+                        except ValueError:  # a cell outside the page box
+                            continue
+                        box = (
+                            frac(union_bbox([(c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars]))
+                            if chars
+                            else frac(cb)
+                        )
+                        words = _words_in(page.words, frac(cb))
+                        cells.append(Cell(text, box, r_no, c_no, words, page.info.engine))
+                    if cells:
+                        rows.append(cells)
+                if len(rows) >= MIN_TABLE_ROWS and max(len(r) for r in rows) >= MIN_TABLE_COLS:
+                    out.append(Table(page.index, frac(t.bbox), rows, "pdfplumber"))
+            return out
+    except Exception as exc:  # malformed PDFs: pdfplumber/pdfminer raise many kinds
+        log.warning("pdfplumber table reading failed on page %d: %s", page.index, type(exc).__name__)
+        return []
+
+
+# --- ruled lines on the page image --------------------------------------------------------------
+
+
+@dataclass
+class Grid:
+    """One ruled table in pixel coordinates: its box, row separators, and per-row column separators."""
+
+    box: tuple[int, int, int, int]
+    ys: list[int]
+    xs_per_row: list[list[int]]
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image
+
+
+def _ruling_masks(gray: np.ndarray, page_size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Binary masks (255 = ink) of the horizontal and the vertical strokes.
+
+    Stroke lengths are relative to ``page_size`` (width, height; default: the image's own)."""
+    w, h = page_size if page_size is not None else (gray.shape[1], gray.shape[0])
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(10, w // LINE_KERNEL_FRACTION), 1))
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(10, h // (LINE_KERNEL_FRACTION * 2))))
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk)
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, vk)
+    # bridge small breaks from scanning
+    horiz = cv2.dilate(horiz, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3)))
+    vert = cv2.dilate(vert, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
+    return horiz, vert
+
+
+def _runs(profile: np.ndarray, threshold: float) -> list[int]:
+    """Centres of the runs of ``profile >= threshold``."""
+    on = profile >= threshold
+    out: list[int] = []
+    start = None
+    for i, v in enumerate(on):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            out.append((start + i - 1) // 2)
+            start = None
+    if start is not None:
+        out.append((start + len(on) - 1) // 2)
+    return out
+
+
+def detect_grids(image: np.ndarray) -> list[Grid]:
+    """Ruled tables on a page image: each a box with its row and column separators (pixels)."""
+    gray = _gray(image)
+    h, w = gray.shape
+    horiz, vert = _ruling_masks(gray)
+    both = cv2.bitwise_or(horiz, vert)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
+    grids: list[Grid] = []
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i][:4])
+        if bw < w * 0.15 or bh < h * 0.02:
+            continue
+        hsub = horiz[y : y + bh, x : x + bw]
+        vsub = vert[y : y + bh, x : x + bw]
+        ys = _runs(hsub.sum(axis=1) / 255.0, 0.5 * bw)
+        if len(ys) < MIN_TABLE_ROWS + 1:
+            continue
+        xs_per_row: list[list[int]] = []
+        for top, bottom in zip(ys, ys[1:], strict=False):
+            band = vsub[top:bottom, :]
+            if band.shape[0] < 4:
+                xs_per_row.append([])
+                continue
+            xs_per_row.append(_runs(band.sum(axis=0) / 255.0, 0.6 * band.shape[0]))
+        if sum(1 for xs in xs_per_row if len(xs) >= MIN_TABLE_COLS + 1) < MIN_TABLE_ROWS:
+            continue
+        grids.append(Grid((x, y, x + bw, y + bh), [y + v for v in ys], [[x + v for v in xs] for xs in xs_per_row]))
+    grids.sort(key=lambda g: (g.box[1], g.box[0]))
+    return grids
+
+
+@cache
+def _line_engine() -> object | None:
+    """The OCR engine used to read table areas again (block mode), or None when unavailable."""
+    try:
+        from pipeline.ocr.base import OcrOptions, get_engine
+
+        return get_engine(OcrOptions(psm=6))
+    except Exception as exc:
+        log.warning("no OCR engine for table re-reading: %s", type(exc).__name__)
+        return None
+
+
+def _ocr_crop(crop: np.ndarray, origin: tuple[int, int], size: tuple[int, int]) -> tuple[list[Word], str | None]:
+    """OCR a grayscale crop; words are returned in page fractions (``size`` = page width, height)."""
+    engine = _line_engine()
+    if engine is None or crop.size == 0:
+        return [], None
+    pad = 12
+    padded = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    ph, pw = padded.shape[:2]
+    try:
+        words = engine.recognize(padded)  # type: ignore[attr-defined]
+    except Exception as exc:
+        log.warning("table re-reading OCR failed: %s", type(exc).__name__)
+        return [], None
+    ox, oy = origin
+    W, H = size
+    out: list[Word] = []
+    for wd in words:
+        x0, y0, x1, y1 = wd.bbox
+        box = clamp_bbox(
+            (x0 * pw - pad + ox) / W, (y0 * ph - pad + oy) / H, (x1 * pw - pad + ox) / W, (y1 * ph - pad + oy) / H
+        )
+        out.append(wd.model_copy(update={"bbox": box, "text": unicodedata.normalize("NFKC", wd.text)}))
+    return out, str(engine.name)  # type: ignore[attr-defined]
+
+
+def _erase_ruling(gray: np.ndarray, page_size: tuple[int, int]) -> np.ndarray:
+    horiz, vert = _ruling_masks(gray, page_size)
+    mask = cv2.dilate(cv2.bitwise_or(horiz, vert), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    clean = gray.copy()
+    clean[mask > 0] = 255
+    return clean
+
+
+def _cell_text(words: list[Word]) -> str:
+    """Words of one cell in reading order, joined like a line (wrapped lines concatenated)."""
+    if not words:
+        return ""
+    ws = sorted(words, key=lambda w: (w.bbox[1] + w.bbox[3]) / 2)
+    lines: list[list[Word]] = []
+    for w in ws:
+        cy = (w.bbox[1] + w.bbox[3]) / 2
+        if lines:
+            last = lines[-1]
+            ly0 = min(x.bbox[1] for x in last)
+            ly1 = max(x.bbox[3] for x in last)
+            if ly0 <= cy <= ly1:
+                last.append(w)
+                continue
+        lines.append([w])
+    return join_words([w for ln in lines for w in sorted(ln, key=lambda x: x.bbox[0])])
+
+
+def image_tables(page: PageContent, *, reocr: bool = False) -> list[Table]:
+    """Ruled tables found on the page image; cell words are the page's, or OCR'd again if ``reocr``."""
+    image = page.get_image()
+    if image is None:
+        return []
+    gray = _gray(image)
+    H, W = gray.shape
+    grids = detect_grids(gray)
+    out: list[Table] = []
+    for n, g in enumerate(grids):
+        words: Sequence[Word] = page.words
+        engine = page.info.engine
+        if reocr and n < MAX_REOCR_TABLES:
+            x0, y0, x1, y1 = g.box
+            clean = _erase_ruling(gray[y0:y1, x0:x1], (W, H))
+            got, eng = _ocr_crop(clean, (x0, y0), (W, H))
+            if eng is not None:
+                words, engine = got, eng
+        rows: list[list[Cell]] = []
+        for r, (top, bottom) in enumerate(zip(g.ys, g.ys[1:], strict=False)):
+            xs = g.xs_per_row[r]
+            cells: list[Cell] = []
+            for c, (left, right) in enumerate(zip(xs, xs[1:], strict=False)):
+                box = clamp_bbox(left / W, top / H, right / W, bottom / H)
+                inside = _words_in(words, box)
+                text = _cell_text(inside)
+                cbox = clamp_bbox(*union_bbox([w.bbox for w in inside])) if inside else box
+                cells.append(Cell(text, cbox, r, c, inside, engine))
+            if cells:
+                rows.append(cells)
+        if len(rows) >= MIN_TABLE_ROWS:
+            gx0, gy0, gx1, gy1 = g.box
+            out.append(Table(page.index, clamp_bbox(gx0 / W, gy0 / H, gx1 / W, gy1 / H), rows, "ruled_lines"))
+    return out
+
+
+# --- regions ------------------------------------------------------------------------------------
+
+
+def drop_red(image: np.ndarray) -> np.ndarray:
+    """Grayscale copy of a BGR image with red/pink ink (seals) turned white."""
+    if image.ndim != 3:
+        return image.copy()
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    red = ((hue <= 12) | (hue >= 160)) & (sat >= 60) & (val >= 60)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    gray[red] = 255
+    return gray
+
+
+def read_region(page: PageContent, bbox: BBox, *, without_red: bool = True) -> tuple[list[Word], str | None]:
+    """OCR the region ``bbox`` (page fractions) of the page image again, red ink removed by default.
+
+    Returns the words in page fractions and the engine name; ``([], None)`` without an image."""
+    image = page.get_image()
+    if image is None:
+        return [], None
+    H, W = image.shape[:2]
+    x0, y0, x1, y1 = clamp_bbox(*bbox)
+    px0, py0, px1, py1 = int(x0 * W), int(y0 * H), int(x1 * W), int(y1 * H)
+    if px1 - px0 < 8 or py1 - py0 < 8:
+        return [], None
+    crop = image[py0:py1, px0:px1]
+    gray = drop_red(crop) if without_red else _gray(crop)
+    return _ocr_crop(gray, (px0, py0), (W, H))

@@ -326,3 +326,32 @@ def test_declared_errors_are_typed() -> None:
     with pytest.raises(DeclaredDataError):
         parse_declared(b"[unclosed")
     assert declared().submitted_at == date(2023, 1, 20)
+
+
+@pytest.mark.parametrize(
+    ("declared_os", "evidenced", "expected"),
+    [
+        (["银河麒麟V10"], "kylin-server-v10", "pass"),
+        (["openEuler 22.03 LTS"], "openeuler-20.03-lts", "fail"),  # a certificate for another version
+        (["银河麒麟V10"], "kylin-server-v7", "fail"),
+        (["统信UOS V20", "银河麒麟V10"], "kylin-server-v10", "fail"),  # one declared OS unbacked
+    ],
+)
+def test_compat_declared_backed(declared_os: list[str], evidenced: str, expected: str) -> None:
+    from extractors.catalogue import load_catalogue
+
+    assert evidenced in load_catalogue().products  # a real catalogue id, not an invented one
+    results = clean_set()
+    results[4].compatibility = [CompatEntry(category="os", canonical=evidenced, name=evidenced, page=0)]
+    rv = review(declared(solution={"adapted": {"os": declared_os}}), results)
+    f = rv.finding("compat.declared_backed")
+    assert f.outcome == expected, f.message
+    if expected == "fail":
+        assert declared_os[0] in f.message
+
+
+def test_compat_family_level_declaration() -> None:
+    results = clean_set()
+    results[4].compatibility = [CompatEntry(category="cpu", canonical="phytium-ft2000plus-64", name="飞腾FT-2000+/64")]
+    rv = review(declared(solution={"adapted": {"cpu": ["飞腾"], "os": []}}), results)
+    assert rv.finding("compat.declared_backed").outcome == "pass"

@@ -65,7 +65,7 @@ def counts_backed(ctx: ReviewContext) -> Verdict:
 
 @rule("compat.declared_backed", "申报适配产品有证明支撑")
 def declared_backed(ctx: ReviewContext) -> Verdict:
-    from extractors.compat import normalize_product, product_family
+    from extractors.compat import normalize_product
 
     declared = ctx.declared.solution.adapted.items()
     if not declared:
@@ -82,12 +82,7 @@ def declared_backed(ctx: ReviewContext) -> Verdict:
         if match is None:
             unknown.append(f"{text}（{category}）")
             continue
-        hits = [
-            (i, r, e)
-            for i, (r, e) in enumerate(entries)
-            if e.canonical == match.canonical
-            or (match.level == "family" and product_family(e.canonical) == match.family)
-        ]
+        hits = [(i, r, e) for i, (r, e) in enumerate(entries) if match.accepts(e.canonical, e.version)]
         if hits:
             used.update(i for i, _, _ in hits)
             _, r, e = hits[0]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python
+# ruff: noqa: E501  (CJK text counts double width; the data tables read better unwrapped)
 """Generate the sample submissions under ``sample_docs/submissions/``.
 
 Every submission folder holds ``declared.yaml`` (DESIGN.md §7 "Declared data"), the evidence
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 import pymupdf
 import yaml
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from stdnum.cn import uscc as stdnum_uscc
 
 ROOT = Path(__file__).resolve().parent
@@ -100,7 +101,7 @@ def _group_upper(g: int) -> str:
 
 def rmb_upper(amount: float) -> str:
     """1234567 -> 壹佰贰拾叁万肆仟伍佰陆拾柒元整 (integer yuan only in these samples)."""
-    n = int(round(amount))
+    n = round(amount)
     assert abs(amount - n) < 1e-9, "sample amounts are whole yuan"
     groups = []
     while n:
@@ -395,14 +396,12 @@ class DocBuilder:
                                 color=(0.08, 0.1, 0.35), width=0.8)
 
     def checkbox(self, x: float, y: float, checked: bool, size: float = 12) -> float:
-        """Box at baseline y; a checked box gets a √ inside. Returns x after the box."""
+        """Drawn box at baseline y; a checked box gets a √ (text) inside. Returns x after the box."""
         box = pymupdf.Rect(x, y - size * 0.85, x + size * 0.95, y + size * 0.1)
+        self.page.draw_rect(box, color=BLACK, width=0.8)
         if checked:
-            self.page.draw_rect(box, color=BLACK, width=0.8)
             self.text(x + size * 0.08, y - size * 0.05, "√", size * 0.95)
-        else:
-            self.text(x, y, "□", size)
-        return x + size * 1.15
+        return x + size * 1.3
 
     def compat_entry(self, category: str, canonical: str, name: str) -> None:
         self.compat.append({"category": category, "canonical": canonical, "name": name, "page": self.pno})
@@ -708,7 +707,7 @@ def business_license(a: dict[str, Any], name: str) -> DocBuilder:
     W, H = b.W, b.H
     b.page.draw_rect(pymupdf.Rect(18, 18, W - 18, H - 18), color=LIC_FRAME, width=3.5)
     b.page.draw_rect(pymupdf.Rect(25, 25, W - 25, H - 25), color=LIC_FRAME, width=0.8)
-    capital = "人民币" + rmb_upper(a["registered_capital"]).replace("元整", "元整")
+    capital = "人民币" + rmb_upper(a["registered_capital"])
     validity = f"{ymd(est, True)} 至 {ymd(end, True) if end else '长期'}"
     rows = [("名　　称", a["name"]), ("类　　型", a["company_type"]), ("法定代表人", a["legal_representative"]),
             ("经营范围", a["business_scope"]), ("注册资本", capital), ("成立日期", ymd(est, True)),
@@ -787,9 +786,9 @@ def _sign_block(b: DocBuilder, x: float, y: float, party_label: str, company: st
         y += 34
     rd = b.text(x, y, date_label + ymd(date), 12.5)
     if owner:
-        cx = min(r2.x1 - 45, b.W - 95)
+        cx = min(r2.x1 - 70, b.W - 110)
         cy = (r.y0 + rd.y1) / 2 - 8
-        b.seal(cx - 15, cy, company, owner, bottom=seal_bottom)
+        b.seal(cx, cy, company, owner, bottom=seal_bottom)
     return y + 30
 
 
@@ -807,7 +806,7 @@ def authorization_letter(a: dict[str, Any], name: str) -> DocBuilder:
                "我单位均予以承认，并承担相应的法律责任。", 13, 1.9)
     y = b.para(80, y + 6, 435, "授权期限：自本授权书签署之日起至2023年12月31日止。", 13, 1.9)
     b.para(80, y + 6, 435, "特此授权。", 13)
-    _sign_block(b, 250, 560, "授权单位（盖章）：", a["name"], date, "applicant",
+    _sign_block(b, 220, 560, "授权单位（盖章）：", a["name"], date, "applicant",
                 extra=[("法定代表人（签字）：", True), ("被授权人（签字）：", True)])
     return b
 
@@ -840,7 +839,7 @@ def commitment_letter(a: dict[str, Any], name: str) -> DocBuilder:
         y += 25
     y = b.para(80, y + 14, 435, "我单位申报的所有材料，均真实、完整，且不涉及国家秘密，如有不实，自愿承担相应的责任。",
                12.5, 1.9)
-    _sign_block(b, 250, max(y + 60, 640), "企业名称（盖章）：", a["name"], date, "applicant")
+    _sign_block(b, 220, max(y + 60, 640), "企业名称（盖章）：", a["name"], date, "applicant")
     return b
 
 
@@ -857,7 +856,7 @@ def disclosure_commitment(a: dict[str, Any], name: str) -> DocBuilder:
         r = b.text(x, 295, opt, 13.5)
         x = r.x1 + 40
     b.text(80, 340, "公开本材料供主办单位和承办单位用于学习交流分享。", 13.5)
-    _sign_block(b, 250, 520, "企业名称（盖章）：", a["name"], date, "applicant")
+    _sign_block(b, 220, 520, "企业名称（盖章）：", a["name"], date, "applicant")
     return b
 
 
@@ -1043,7 +1042,8 @@ def compat_certificate(a: dict[str, Any], cert: dict[str, Any], name: str) -> Do
         body = (f"经{a['name']}与{p['vendor']}联合测试，{a['product']}{a['version']}与{p['name']}"
                 "完成兼容性适配测试，功能与性能表现良好，运行稳定，满足用户应用需求，双方特此互认。")
         y = b.para(110, 210, W - 220, body, 15, 1.9)
-        b.text(110, y + 10, cert["valid_text"], 12)
+        b.text(150, y + 8, f"互认产品：{a['product']} {a['version']}　×　{p['name']}", 13)
+        b.text(150, y + 36, cert["valid_text"], 12)
         b.text(150, 455, a["name"], 13)
         b.text(W - 150, 455, p["vendor"], 13, align="right")
         b.text(W - 150, 490, cn_date(date), 13, align="right")
@@ -1253,7 +1253,8 @@ def scan_documents(key: str, docs: list[Built]) -> list[tuple[str, bytes, dict[s
         seals = [dict(s, bbox=rotate_circle_box(s["bbox"], angles[s["page"]], w, h)) for s in b.seals]
         sens = [dict(s, bbox=rotate_box(s["bbox"], angles[s["page"]], w, h)) for s in b.sensitive]
         truth = truth_entry(b, seals=seals, sensitive=sens)
-        truth["scan"] = {"dpi": SCAN_DPI, "rotation_deg": [round(x, 2) for x in angles], "jpeg_quality": quality}
+        truth["scan"] = {"dpi": SCAN_DPI, "rotation_deg": [round(x, 2) for x in angles],
+                         "jpeg_quality": None if fmt == "png" else quality}
         out.append((name, data, truth))
     return out
 
@@ -1293,7 +1294,7 @@ def write_submission(submission_id: str, key: str, variant: str, source: str | N
     for name, data, _ in files:
         (folder / name).write_bytes(data)
     decl = declared(key, submission_id, [(n, t["doc_type"]) for n, _, t in files])
-    header = (f"# Declared data (解决方案信息表, filled in online) — fictional sample, see sample_docs/README.md\n")
+    header = ("# Declared data (解决方案信息表, filled in online) — fictional sample, see sample_docs/README.md\n")
     (folder / "declared.yaml").write_text(
         header + yaml.safe_dump(decl, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
     failing = RULES_FAILING[key]

@@ -265,7 +265,7 @@ def extract_authorization_letter(doc: DocumentContent) -> list[ExtractedField]:
 # --- commitment letter -------------------------------------------------------------------------
 
 _ITEM_NO = re.compile(
-    r"^(?:(?P<a>\d{1,2})\s*[.．、,，]|[(（](?P<b>\d{1,2})[)）]|(?P<c>\d{1,2})(?=[\u4e00-\u9fff]))"
+    r"^(?:(?P<a>\d{1,2})\s*[.．、,，]|[(（](?P<b>\d{1,2})[)）]|(?P<c>\d{1,2})(?=[\u4e00-\u9fff])|(?P<d>\d{1,2})$)"
 )
 
 
@@ -308,7 +308,7 @@ def _numbered_items(pt: PageText) -> list[_Item]:
         m = _ITEM_NO.match(li.text)
         if m is None:
             continue
-        number = int(m.group("a") or m.group("b") or m.group("c"))
+        number = int(m.group("a") or m.group("b") or m.group("c") or m.group("d"))
         if m.end() < len(li.text):
             items.append(_Item(number, n, m.end(), len(li.text)))
             continue
@@ -397,17 +397,29 @@ def _options(pt: PageText) -> list[_Option]:
     per_line: list[list[_Option]] = []
     for n, li in enumerate(pt.lines):
         here = []
-        for o in opts:
-            ms = fuzzy_find(o, li.text, 1 if len(o) >= 4 else 0)
+        for name in opts:
+            ms = fuzzy_find(name, li.text, 1 if len(name) >= 4 else 0)
             if ms:
-                here.append(_Option(o, pt, n, ms[0].start, ms[0].end))
+                here.append(_Option(name, pt, n, ms[0].start, ms[0].end))
         if here:
             per_line.append(here)
     if not per_line:
         return []
     best = max(per_line, key=len)
-    if len(best) >= 2:
-        return best
+    # options wide apart are cut into separate visual lines: gather the whole row
+    bb = pt.lines[best[0].line_no].line.bbox
+    row = [
+        o
+        for here in per_line
+        for o in here
+        if min(bb[3], pt.lines[o.line_no].line.bbox[3]) - max(bb[1], pt.lines[o.line_no].line.bbox[1])
+        > 0.5 * (bb[3] - bb[1])
+    ]
+    if len({o.option for o in row}) >= 2:
+        first: dict[str, _Option] = {}
+        for opt in row:
+            first.setdefault(opt.option, opt)
+        return list(first.values())
     seen: dict[str, _Option] = {}
     for here in per_line:
         for opt in here:

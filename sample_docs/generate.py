@@ -435,13 +435,13 @@ PRODUCTS: dict[str, dict[str, str]] = {
     "loongson-3a5000": {"category": "cpu", "name": "龙芯3A5000", "vendor": "龙芯中科技术股份有限公司"},
     "kylin-server-v10": {"category": "os", "name": "银河麒麟高级服务器操作系统V10", "vendor": "麒麟软件有限公司"},
     "uos-server-v20": {"category": "os", "name": "统信UOS服务器操作系统V20", "vendor": "统信软件技术有限公司"},
-    "openeuler-20-03-lts": {"category": "os", "name": "openEuler 20.03 LTS SP3", "vendor": "openEuler开源社区"},
+    "openeuler-20.03-lts": {"category": "os", "name": "openEuler 20.03 LTS SP3", "vendor": "openEuler开源社区"},
     "dameng-dm8": {"category": "database", "name": "达梦数据库管理系统DM8", "vendor": "武汉达梦数据库股份有限公司"},
     "kingbase-es-v8": {"category": "database", "name": "人大金仓数据库管理系统KingbaseES V8",
                        "vendor": "北京人大金仓信息技术股份有限公司"},
     "tongweb-v7": {"category": "middleware", "name": "东方通应用服务器软件TongWeb V7.0",
                    "vendor": "北京东方通科技股份有限公司"},
-    "bes-appserver-v9": {"category": "middleware", "name": "宝兰德应用服务器软件BES V9.5",
+    "bes-v9.5": {"category": "middleware", "name": "宝兰德应用服务器软件BES Application Server V9.5",
                          "vendor": "北京宝兰德软件股份有限公司"},
 }
 
@@ -560,8 +560,8 @@ APPLICANTS: dict[str, dict[str, Any]] = {
                   "stack": "海光服务器、openEuler操作系统、人大金仓数据库及宝兰德中间件", "no_seal": True},
         "test": {"number": "XBXC-CS-2022-1142", "lab": "西部信创软件测评中心（成都）有限公司",
                  "date": "2022-10-14", "classified": "机密★1年",
-                 "env": ["hygon-c86-7285", "kunpeng-920", "openeuler-20-03-lts", "kingbase-es-v8",
-                         "bes-appserver-v9"]},
+                 "env": ["hygon-c86-7285", "kunpeng-920", "openeuler-20.03-lts", "kingbase-es-v8",
+                         "bes-v9.5"]},
         "certs": [
             {"style": "mutual", "partner": "kunpeng-920", "number": "KP-HRZ-2022-03071",
              "date": "2022-03-18", "valid_text": "本证明在2025年3月之前有效。", "valid_until": "2025-02-28"},

@@ -21,6 +21,7 @@ cell text is logged.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import unicodedata
 from collections.abc import Sequence
@@ -72,7 +73,9 @@ class Table:
         return [[c.text for c in row] for row in self.rows]
 
 
-def find_tables(doc: DocumentContent, pages: Sequence[int] | None = None, *, reocr: bool = True) -> list[Table]:
+def find_tables(
+    doc: DocumentContent, pages: Sequence[int] | None = None, *, reocr: bool = True
+) -> list[Table]:
     """Every ruled table on the pages of ``doc`` (all pages unless ``pages`` is given)."""
     out: list[Table] = []
     for page in doc.pages:
@@ -139,7 +142,10 @@ def pdf_tables(pdf: bytes, page: PageContent) -> list[Table]:
 
             def frac(b: Sequence[float]) -> BBox:
                 return clamp_bbox(
-                    (b[0] - x_off) / width, (b[1] - y_off) / height, (b[2] - x_off) / width, (b[3] - y_off) / height
+                    (b[0] - x_off) / width,
+                    (b[1] - y_off) / height,
+                    (b[2] - x_off) / width,
+                    (b[3] - y_off) / height,
                 )
 
             out: list[Table] = []
@@ -191,7 +197,9 @@ def _gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _ruling_masks(gray: np.ndarray, page_size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _ruling_masks(
+    gray: np.ndarray, page_size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Binary masks (255 = ink) of the horizontal and the vertical strokes.
 
     Stroke lengths are relative to ``page_size`` (width, height; default: the image's own)."""
@@ -241,7 +249,7 @@ def detect_grids(image: np.ndarray) -> list[Grid]:
         if len(ys) < MIN_TABLE_ROWS + 1:
             continue
         xs_per_row: list[list[int]] = []
-        for top, bottom in zip(ys, ys[1:], strict=False):
+        for top, bottom in itertools.pairwise(ys):
             band = vsub[top:bottom, :]
             if band.shape[0] < 4:
                 xs_per_row.append([])
@@ -249,7 +257,9 @@ def detect_grids(image: np.ndarray) -> list[Grid]:
             xs_per_row.append(_runs(band.sum(axis=0) / 255.0, 0.6 * band.shape[0]))
         if sum(1 for xs in xs_per_row if len(xs) >= MIN_TABLE_COLS + 1) < MIN_TABLE_ROWS:
             continue
-        grids.append(Grid((x, y, x + bw, y + bh), [y + v for v in ys], [[x + v for v in xs] for xs in xs_per_row]))
+        grids.append(
+            Grid((x, y, x + bw, y + bh), [y + v for v in ys], [[x + v for v in xs] for xs in xs_per_row])
+        )
     grids.sort(key=lambda g: (g.box[1], g.box[0]))
     return grids
 
@@ -266,7 +276,9 @@ def _line_engine() -> object | None:
         return None
 
 
-def _ocr_crop(crop: np.ndarray, origin: tuple[int, int], size: tuple[int, int]) -> tuple[list[Word], str | None]:
+def _ocr_crop(
+    crop: np.ndarray, origin: tuple[int, int], size: tuple[int, int]
+) -> tuple[list[Word], str | None]:
     """OCR a grayscale crop; words are returned in page fractions (``size`` = page width, height)."""
     engine = _line_engine()
     if engine is None or crop.size == 0:
@@ -285,7 +297,10 @@ def _ocr_crop(crop: np.ndarray, origin: tuple[int, int], size: tuple[int, int]) 
     for wd in words:
         x0, y0, x1, y1 = wd.bbox
         box = clamp_bbox(
-            (x0 * pw - pad + ox) / W, (y0 * ph - pad + oy) / H, (x1 * pw - pad + ox) / W, (y1 * ph - pad + oy) / H
+            (x0 * pw - pad + ox) / W,
+            (y0 * ph - pad + oy) / H,
+            (x1 * pw - pad + ox) / W,
+            (y1 * ph - pad + oy) / H,
         )
         out.append(wd.model_copy(update={"bbox": box, "text": unicodedata.normalize("NFKC", wd.text)}))
     return out, str(engine.name)  # type: ignore[attr-defined]
@@ -340,7 +355,7 @@ def image_tables(page: PageContent, *, reocr: bool = False) -> list[Table]:
         for r, (top, bottom) in enumerate(zip(g.ys, g.ys[1:], strict=False)):
             xs = g.xs_per_row[r]
             cells: list[Cell] = []
-            for c, (left, right) in enumerate(zip(xs, xs[1:], strict=False)):
+            for c, (left, right) in enumerate(itertools.pairwise(xs)):
                 box = clamp_bbox(left / W, top / H, right / W, bottom / H)
                 inside = _words_in(words, box)
                 text = _cell_text(inside)
@@ -358,15 +373,15 @@ def image_tables(page: PageContent, *, reocr: bool = False) -> list[Table]:
 
 
 def drop_red(image: np.ndarray) -> np.ndarray:
-    """Grayscale copy of a BGR image with red/pink ink (seals) turned white."""
+    """Grayscale copy of a BGR image in which red ink (seals) fades to white.
+
+    The red channel is used as the gray level: red ink is bright in it, black text stays dark, and
+    text under a seal keeps its strokes (turning red pixels white would cut them)."""
     if image.ndim != 3:
         return image.copy()
-    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    red = ((hue <= 12) | (hue >= 160)) & (sat >= 60) & (val >= 60)
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    gray[red] = 255
-    return gray
+    red = np.ascontiguousarray(image[..., 2])
+    _, binary = cv2.threshold(red, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return binary
 
 
 def read_region(page: PageContent, bbox: BBox, *, without_red: bool = True) -> tuple[list[Word], str | None]:

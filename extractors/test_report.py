@@ -72,7 +72,9 @@ def load_config(path: Path = CONFIG_PATH) -> TestReportConfig:
 
 _LEAD_JUNK = re.compile(r"^[\s:：;；,，.。、|_\-—~'\"“”‘’`()（）]+")
 _TRAIL_JUNK = re.compile(r"[\s:：;；,，.。、|_\-—~'\"“”‘’`]+$")
-_OCR_PARENS = str.maketrans({"〈": "（", "〉": "）", "<": "（", ">": "）", "(": "（", ")": "）", "《": "（", "》": "）"})
+_OCR_PARENS = str.maketrans(
+    {"〈": "（", "〉": "）", "<": "（", ">": "）", "(": "（", ")": "）", "《": "（", "》": "）"}
+)
 
 
 @dataclass
@@ -143,16 +145,23 @@ def page_lines(page: PageContent) -> list[LineIndex]:
     return [li for li in (LineIndex.of(ln) for ln in page.lines) if li.text]
 
 
+_SEAL_NOTE = re.compile(r"^[\s(（]*(?:盖章|签章|公章|盖公章|签字|签名|签字盖章)[)）]?")
+
+
 def _trim(span: Span) -> Span | None:
     text = span.text
-    m = _LEAD_JUNK.match(text)
-    a = m.end() if m else 0
+    s = _SEAL_NOTE.match(text)
+    a0 = s.end() if s else 0
+    m = _LEAD_JUNK.match(text, a0)
+    a = m.end() if m else a0
     t = _TRAIL_JUNK.search(text, a)
     b = t.start() if t else len(text)
     return span.sub(a, b) if b > a else None
 
 
-def label_values(page: PageContent, labels: Mapping[str, Sequence[str]], max_errors: int = 1) -> list[tuple[str, Span]]:
+def label_values(
+    page: PageContent, labels: Mapping[str, Sequence[str]], max_errors: int = 1
+) -> list[tuple[str, Span]]:
     """Every ``(field, value span)`` on the page: the text right of a label up to the next label,
     or the line below it (starting under or right of the label) when nothing follows on its line."""
     lines = page_lines(page)
@@ -170,7 +179,9 @@ def label_values(page: PageContent, labels: Mapping[str, Sequence[str]], max_err
     return out
 
 
-def _value_below(lines: Sequence[LineIndex], hits: Sequence[LabelHit], hit: LabelHit, page: PageContent) -> Span | None:
+def _value_below(
+    lines: Sequence[LineIndex], hits: Sequence[LabelHit], hit: LabelHit, page: PageContent
+) -> Span | None:
     lb = lines[hit.line_no].bbox_for(hit.start, hit.end)
     if lb is None:
         return None
@@ -265,7 +276,9 @@ def vote(cands: Sequence[Candidate]) -> Candidate | None:
     return top
 
 
-_VERSION = re.compile(r"(?:[Vv]\s?\d+(?:\.\d+)*(?:\s?(?:SP|sp)\d+)?|版本\s?\d+(?:\.\d+)*|\d+\.\d+(?:\.\d+)*)$")
+_VERSION = re.compile(
+    r"(?:[Vv]\s?\d+(?:\.\d+)*(?:\s?(?:SP|sp)\d+)?|版本\s?\d+(?:\.\d+)*|\d+\.\d+(?:\.\d+)*)$"
+)
 
 
 def split_version(text: str) -> tuple[str, str | None]:

@@ -39,6 +39,7 @@ class Negation(_Strict):
 
 class OcrTolerance(_Strict):
     star_variants: str
+    star_lookalikes: str = ""
     confusion_min_len: int = Field(ge=2)
     wildcard_min_len: int = Field(ge=3)
     fuzzy_penalty: float = Field(gt=0.0, le=1.0)

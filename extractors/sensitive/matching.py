@@ -147,6 +147,13 @@ class PageMatcher:
         periods += [[{"ORTH": c} for c in norm_term(w, stars)] for w in cls.period_words]
         head = [self._in(lv2, 0), self._in(lv2, 1), star]
         self.matcher.add(self._key("cls:star", ""), [head + p for p in periods], greedy="LONGEST")
+        self.lookalikes = set(self.cfg.screening.ocr.star_lookalikes)
+        self.level2 = lv2
+        if self.lookalikes:  # an OCR'd star: only with a period after it
+            alike = [self._in(lv2, 0), self._in(lv2, 1), {"ORTH": {"IN": sorted(self.lookalikes)}}]
+            self.matcher.add(
+                self._key("cls:star_ocr", ""), [alike + p for p in periods if p], greedy="LONGEST"
+            )
         lb2 = {lb[-2:] for lb in self.labels}
         sep: dict[str, Any] = {"ORTH": {"IN": [":", "为", "是"]}, "OP": "?"}
         label_patterns = []
@@ -168,8 +175,8 @@ class PageMatcher:
 
     def _check_structured(self, norm: str, group: str, s: int, e: int) -> tuple[int, int] | None:
         """Start (possibly extended to a longer level / label) and substitution count, or None."""
-        if group == "cls:star":
-            cut = norm.index(STAR, s)
+        if group in ("cls:star", "cls:star_ocr"):
+            cut = s + 2
             subs = self._closest(norm[s:cut], {lv[-2:] for lv in self.levels})
             for lv in self.levels:  # 核心商密: extend to the longer level written before
                 if len(lv) > 2 and s >= len(lv) - 2 and norm[cut - len(lv) : cut] == lv:
@@ -189,7 +196,7 @@ class PageMatcher:
         """Run the structured-mark Matcher only on small windows around ★ and label characters."""
         windows: list[list[int]] = []
         for i, c in enumerate(norm):
-            if c in self.anchor_chars:
+            if c in self.anchor_chars or (c in self.lookalikes and norm[i - 2 : i] in self.level2):
                 lo, hi = max(0, i - 8), min(len(norm), i + 10)
                 if windows and lo <= windows[-1][1]:
                     windows[-1][1] = hi
@@ -216,7 +223,12 @@ class PageMatcher:
                 if checked is None:
                     continue
                 s = checked[0]
-                out.append(TermMatch(group, "", s, e, (0, "") if checked[1] else None))
+                fuzzy = checked[1] or group == "cls:star_ocr"
+                out.append(
+                    TermMatch(
+                        "cls:star" if group == "cls:star_ocr" else group, "", s, e, (0, "") if fuzzy else None
+                    )
+                )
                 continue
             if group.startswith("anchor:"):
                 group = group[7:]

@@ -68,10 +68,11 @@ class Recognizer(ABC):
 class ClassificationRecognizer(Recognizer):
     """Classification markings (密级标志): ★ forms, 密级：… labels and phrase marks."""
 
-    def __init__(self, cls: Classification, fuzzy_penalty: float, stars: str) -> None:
+    def __init__(self, cls: Classification, fuzzy_penalty: float, stars: str, lookalikes: str = "") -> None:
         self.cls = cls
         self.rule, self.category, self.severity = cls.rule, cls.category, cls.severity
         self.penalty = fuzzy_penalty
+        self.lookalikes = lookalikes
         self.marks = {m.name: m for m in cls.marks}
         self.raise_words = [norm_term(w, stars) for w in cls.context.raise_]
         self.lower_words = [norm_term(w, stars) for w in cls.context.lower]
@@ -82,13 +83,13 @@ class ClassificationRecognizer(Recognizer):
         for m in inp.matches:
             if m.group == "cls:star":
                 text = norm[m.start : m.end]
-                has_period = not text.endswith("★")
+                has_period = text[-1] not in "★" + self.lookalikes
                 score = self.cls.scores.star_period if has_period else self.cls.scores.star
                 name = "star_period" if has_period else "star"
                 notes = [f"模式（pattern）：密级★保密期限 {name}，基础分 {score:.2f}"]
                 if m.substitution is not None:
                     score *= self.penalty
-                    notes.append("OCR 容错（ocr_confusion）：密级用字有一字形近")
+                    notes.append("OCR 容错（ocr_confusion）：密级用字或★有一字形近")
                 out.append(self._cand(m, score, notes, negatable=False))
             elif m.group == "cls:label":
                 score = self.cls.scores.label
@@ -290,7 +291,8 @@ def build_recognizers(cfg: SensitiveConfig) -> list[Recognizer]:
     """All recognizers declared by ``cfg``."""
     stars = cfg.screening.ocr.star_variants
     penalty = cfg.screening.ocr.fuzzy_penalty
-    recs: list[Recognizer] = [ClassificationRecognizer(cfg.classification, penalty, stars)]
+    lookalikes = cfg.screening.ocr.star_lookalikes
+    recs: list[Recognizer] = [ClassificationRecognizer(cfg.classification, penalty, stars, lookalikes)]
     recs += [KeywordRecognizer(kl, penalty, stars) for kl in cfg.keywords.lists]
     for spec in cfg.patterns.recognizers:
         try:

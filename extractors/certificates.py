@@ -410,6 +410,21 @@ def _catalogue_weight(text: str) -> float:
     return max(0.7, min(1.0, match.score)) * (1.0 if match.level == "exact" else 0.9)
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two short strings.
+
+    >>> edit_distance("飞腾入息技术有限公司", "飞腾信息技术有限公司")
+    1
+    """
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
 def _finish_compat(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
     for c in found.get("partner_product", []):
         c.confidence = round(c.confidence * _catalogue_weight(str(c.value)), 3)
@@ -419,20 +434,25 @@ def _finish_compat(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:
         if b is not None:
             best[name] = b
     signers = found.get("signer", [])
-    applicant = None
+    vendor = best.get("partner_vendor")
     if "issuer" not in best and signers:
-        vendor = best.get("partner_vendor")
-        others = [s for s in signers if vendor is not None and s.value == vendor.value]
-        if not others and vendor is not None:
-            # the signer who is not the applicant (names in the body besides the partner)
-            applicant = {c.value for c in found.get("applicant", [])}
-            others = [s for s in signers if s.value not in applicant]
-        if not others and vendor is None and len({s.value for s in signers}) == 1:
-            others = signers
-        b = vote(others)
-        if b is not None:
-            b.name = "issuer"
-            best["issuer"] = b
+        if vendor is None:
+            chosen = vote(signers) if len({s.value for s in signers}) == 1 else None
+        else:
+            # the signer who is the partner vendor; a seal-damaged reading close to the body's
+            # spelling takes that spelling (noted)
+            near = [(edit_distance(str(s.value), str(vendor.value)), s) for s in signers]
+            near = [(d, s) for d, s in near if d <= max(1, len(str(vendor.value)) // 4)]
+            chosen = min(near, key=lambda t: (t[0], -t[1].confidence))[1] if near else None
+            if chosen is not None and chosen.value != vendor.value:
+                chosen.notes.append(
+                    "signature reading corrected to the body's spelling of the partner vendor"
+                )
+                chosen.value = vendor.value
+                chosen.confidence = round(chosen.confidence * 0.8, 3)
+        if chosen is not None:
+            chosen.name = "issuer"
+            best["issuer"] = chosen
     if "issuer" not in best and "partner_vendor" in best:
         pv = best["partner_vendor"]
         best["issuer"] = Candidate(

@@ -30,7 +30,7 @@ AmountForm = Literal["figures", "capital"]
 
 _DIGITS = {
     "零": 0, "〇": 0, "○": 0,
-    "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5,
+    "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "参": 3, "肆": 4, "伍": 5,
     "陆": 6, "陸": 6, "柒": 7, "捌": 8, "玖": 9,
     "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }  # fmt: skip
@@ -46,7 +46,8 @@ _CAPITAL_RE = re.compile(
 )
 #: 大写 with a 万/亿 unit and 元 (叁拾万元整): caught by _CAPITAL_RE since 万 is a numeral char.
 
-_CURRENCY_PREFIX = r"(?:[¥￥]|人民币|RMB|CNY)"
+#: ¥ is often read as Y by OCR: accepted only right before a figure with thousands separators.
+_CURRENCY_PREFIX = r"(?:[¥￥]|人民币|RMB|CNY|Y(?=\d{1,3},\d{3}))"
 _NUMBER = r"(?:\d{1,3}(?:\s*,\s*\d{3})+|\d+)(?:\s*\.\s*\d+)?"
 _FIGURES_RE = re.compile(
     rf"(?P<prefix>{_CURRENCY_PREFIX})?\s*[:：]?\s*(?P<num>{_NUMBER})\s*(?P<unit>万|亿)?\s*(?P<yuan>元)?"

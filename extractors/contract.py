@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict
 
@@ -28,7 +29,7 @@ from extractors.amounts import Amount, find_amounts
 from extractors.dates import ParsedDate, find_dates, find_ranges
 from extractors.text import LineIndex, fuzzy_find, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
-from pipeline.model import BBox, ExtractedField, clamp_bbox, union_bbox
+from pipeline.model import BBox, ExtractedField, Line, Word, clamp_bbox, union_bbox
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "contract.yaml"
 
@@ -64,7 +65,10 @@ HEADING_NO = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇\d]{1,4}[条章节款]|[一二三四五六七八九十]{1,3}[、.．]"
     r"|\d{1,2}(?:\.\d{1,2})*[、.．]?|[(（][一二三四五六七八九十\d]{1,3}[)）])"
 )
-_PAREN = re.compile(r"^(?:[(（][^()（）]{0,16}[)）])+")
+_PAREN = re.compile(r"^(?:[(（〈〔\[][^()（）〈〉〔〕\[\]]{0,16}[)）〉〕\]])+")
+#: OCR reads of parentheses (〈 〔 [ for （) and of the quote/stroke junk left before a heading label.
+OCR_PARENS = str.maketrans({"〈": "（", "〔": "（", "〉": "）", "〕": "）"})
+_LABEL_JUNK = re.compile(r"[\s\"'“”‘’|:：.,、_]*")
 _COLON = re.compile(r"^[\s:：;；,，.。、_\-—]*")
 _STRIP_VALUE = "。.,，;；:：、“”\"'‘’《》「」_ "
 GAP_FACTOR = 3.0
@@ -83,7 +87,7 @@ class PageText:
     @classmethod
     def of(cls, page: PageContent) -> PageText:
         """Index ``page``'s visual lines."""
-        lines = [li for li in (LineIndex.of(ln) for ln in page.lines) if li.text]
+        lines = [li for li in (LineIndex.of(ln) for ln in _split_rows(page.lines)) if li.text]
         text = ""
         where: list[tuple[int, int]] = []
         starts: list[int] = []
@@ -120,6 +124,28 @@ class PageText:
         return out
 
 
+def _split_rows(lines: list[Line]) -> list[Line]:
+    """Lines as grouped by the layout, with a line that holds two text rows (words of two rows
+    bridged by a seal's noise) split again by the words' vertical centres."""
+    out: list[Line] = []
+    for ln in lines:
+        heights = sorted(w.bbox[3] - w.bbox[1] for w in ln.words)
+        h = heights[len(heights) // 2]
+        if h <= 0 or ln.bbox[3] - ln.bbox[1] < 1.8 * h or len(ln.words) < 4:
+            out.append(ln)
+            continue
+        words = sorted(ln.words, key=lambda w: (w.bbox[1] + w.bbox[3]) / 2)
+        rows: list[list[Word]] = [[words[0]]]
+        for w in words[1:]:
+            prev = rows[-1][-1]
+            if (w.bbox[1] + w.bbox[3]) / 2 - (prev.bbox[1] + prev.bbox[3]) / 2 > 0.5 * h:
+                rows.append([w])
+            else:
+                rows[-1].append(w)
+        out.extend(Line(words=sorted(r, key=lambda w: w.bbox[0])) for r in rows)
+    return out
+
+
 @dataclass
 class Found:
     """A field value with its page-text span, before it becomes an ExtractedField."""
@@ -140,6 +166,14 @@ def make_field(f: Found) -> ExtractedField:
     if f.pt.page.info.text_source == "ocr" and f.spans:
         ocr = sum(f.pt.confidence(a, z) for a, z in f.spans) / len(f.spans)
         conf *= 0.6 + 0.4 * ocr
+    notes = list(f.notes)
+    if (
+        f.pt.page.info.text_source == "ocr"
+        and boxes
+        and _under_seal(f.pt.page, clamp_bbox(*union_bbox(boxes)))
+    ):
+        conf *= 0.5
+        notes.append("a red seal covers the text: OCR characters unreliable")
     return ExtractedField(
         name=f.name,
         value=f.value,
@@ -148,8 +182,27 @@ def make_field(f: Found) -> ExtractedField:
         page=f.pt.page.index,
         bbox=clamp_bbox(*union_bbox(boxes)) if boxes else None,
         engine=f.pt.page.info.engine,
-        notes=f.notes,
+        notes=notes,
     )
+
+
+SEAL_RED_SHARE = 0.08
+"""A value box with more red pixels than this share is (partly) under a seal."""
+
+
+def _under_seal(page: PageContent, bbox: BBox) -> bool:
+    """True when the page image shows red seal ink over ``bbox`` (OCR pages keep their image)."""
+    img = page.image
+    if img is None or img.ndim != 3:
+        return False
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = int(bbox[0] * w), int(bbox[1] * h), int(bbox[2] * w) + 1, int(bbox[3] * h) + 1
+    crop = img[y0:y1, x0:x1].astype(np.int16)
+    if crop.size == 0:
+        return False
+    b, g, r = crop[..., 0], crop[..., 1], crop[..., 2]
+    red = (r - np.maximum(g, b) > 40) & (r > 100)
+    return float(red.mean()) > SEAL_RED_SHARE
 
 
 def printed(li: LineIndex, start: int, end: int) -> str:
@@ -199,6 +252,7 @@ def line_label(
     ``anywhere``; labels of 4+ characters tolerate ``max_errors`` wrong characters."""
     m = HEADING_NO.match(text)
     lead = m.end() if m else 0
+    lead = _LABEL_JUNK.match(text, lead).end()  # type: ignore[union-attr]
     best: tuple[int, int, int] | None = None
     for v in sorted(variants, key=len, reverse=True):
         k = max_errors if len(v) >= 4 else 0

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from extractors.contract import (
+    OCR_PARENS,
     Found,
     PageText,
     after_label,
@@ -166,11 +167,13 @@ def _named(f: Found | None, name: str) -> Found | None:
 # --- application proof -------------------------------------------------------------------------
 
 _QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{4,60})[”\"」』》]")
+#: 完成XXX项目建设 with the quotes lost by OCR
+_DONE = re.compile(r"完成[“\"]?([^“”\"，,。；;]{4,60}(?:项目|系统|平台|工程))[”\"]?(?:的)?(?:建设|实施|部署)")
 
 
 def _project(pt: PageText) -> Found | None:
     cfg = load_config()
-    for m in _QUOTED.finditer(pt.text):
+    for m in [*_QUOTED.finditer(pt.text), *_DONE.finditer(pt.text)]:
         inner = m.group(1)
         if any(w in inner for w in cfg.project_words):
             a, b = m.start(1), m.end(1)
@@ -363,7 +366,7 @@ def _materials(pt: PageText) -> Found | None:
                 spans.append(pt.span_of_line(below, c0, c1))
         if not any(is_cjk(c) or c.isalnum() for c in text):
             return None
-        names.append(full_width_parens(text))
+        names.append(full_width_parens(text.translate(OCR_PARENS)))
     conf = 0.9 if len(items) >= 2 else 0.6
     return Found("materials", names, "\n".join(names), conf, pt, spans)
 
@@ -458,8 +461,11 @@ def _box_ink(img: np.ndarray, o: _Option) -> float | None:
     if gray.ndim == 3:
         gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
     page_gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
-    paper = float(np.percentile(page_gray[:: max(1, h_img // 200), :: max(1, w_img // 200)], 90))
-    ink = gray < paper * 0.6
+    sample = page_gray[:: max(1, h_img // 300), :: max(1, w_img // 300)]
+    paper, dark = (float(v) for v in np.percentile(sample, [90, 0.5]))
+    if paper - dark < 20:
+        return None  # a blank or washed-out page: no contrast to judge
+    ink = gray < (paper + dark) / 2  # faint scans: ink may be far from black
     ys, xs = np.nonzero(ink)
     if len(xs) < 4:
         return 0.0

@@ -32,6 +32,8 @@ from extractors.amounts import capital_to_number, find_amounts, parse_amount
         ("贰拾亿元", 2000000000.0, "capital"),
         ("壹万亿元", 1e12, "capital"),
         ("人民币贰佰叁拾肆万伍仟元正", 2345000.0, "capital"),
+        ("(小写:Y3,560,000.00)", 3560000.0, "figures"),  # OCR reads ¥ as Y
+        ("参佰伍拾陆万元整", 3560000.0, "capital"),  # OCR reads 叁 as 参
     ],
 )
 def test_amount_forms(text: str, value: float, form: str) -> None:

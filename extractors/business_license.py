@@ -1,11 +1,33 @@
-"""Business licence (营业执照) fields from positioned words: uscc or the old 注册号, company_name,
-company_type, legal_representative, established_date.
+"""Business licence (营业执照) fields from positioned words.
 
-Labels are found on reading-order lines with OCR tolerance (spaces removed, one wrong character in
-long labels, a table of common misreadings). A label's value is the text to its right on the same
-line, up to the next label or a wide gap, or else the text below it. The credit code is also
-searched on every line as an 18-character run, validated and, if needed, repaired by its check
-digit; a code that still fails is reported with low confidence and a note, never as valid.
+Fields (names as in DESIGN.md §2 and the sample truth): ``uscc`` or the old 15-digit
+``registration_number``, ``company_name``, ``company_type``, ``legal_representative`` (经营者 on a
+个体工商户 licence), ``registered_capital`` (float yuan), ``established_date`` (成立日期 / 注册日期),
+``validity_start`` / ``validity_end`` (营业期限; 长期 / ****** -> ``validity_end`` None with a note),
+``address`` (住所 / 经营场所, wrapped lines joined), ``business_scope`` (经营范围, multi-line),
+``registration_authority`` (登记机关, only when printed as text: a name only inside the authority's
+seal is left to the seal reader) and ``issue_date`` (the date under 登记机关).
+
+How:
+
+1. **Rows.** Words are grouped into segments by the engine's own line ids (split at wide gaps), and
+   segments are chained into visual rows left to right by vertical overlap with their left
+   neighbour, so a label and its value printed apart (two RapidOCR boxes, the two columns of the
+   landscape 副本) share a row even on a tilted photo.
+2. **Labels** (``config/business_license.yaml``: variants, OCR misreadings, line-start stand-ins) are
+   found on each row's compact text with one edit allowed in long labels. A value is the text to
+   the right of its label up to the next label or a wide gap, else the text below it; the address
+   and the business scope continue onto the next rows that start in the value column.
+3. **Credit code.** Every 18-character run is validated (GB 32100 MOD-31) and repaired by its check
+   digit when exactly one repair passes; a code that fails is reported with low confidence and a
+   note, never as valid. On a text-layer page the code is taken as printed (no repair). The old
+   15-digit 注册号 is checked with ISO 7064 MOD 11,10.
+4. **Second engine.** On an OCR page where a key field (code, name, type, representative,
+   established date) is missing or weak, the page is read again by the other engine
+   (``extractors.licence_reread``) and the two readings vote field by field: a code that passes its
+   check digit beats one that does not, values read alike by both engines gain confidence, else the
+   more confident reading wins.
+
 No document text is logged.
 """
 
@@ -14,78 +36,161 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from statistics import median
+
+import yaml
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from extractors import uscc as uscc_mod
-from extractors.dates import parse_date
+from extractors.amounts import parse_amount
+from extractors.dates import OPEN_END_WORDS, find_dates, find_ranges, parse_date
+from extractors.licence_reread import other_engine_for, reread_enabled, reread_page
 from extractors.text import LabelHit, LineIndex, find_labels, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
-from pipeline.model import BBox, ExtractedField
+from pipeline.model import BBox, ExtractedField, Line, Word
 
-#: Field -> label variants as printed (and as commonly misread). Fields without extraction below
-#: (address, scope, …) are listed so that they end the value of the label before them.
-LABELS: dict[str, tuple[str, ...]] = {
-    "uscc": ("统一社会信用代码", "社会信用代码", "信用代码"),
-    "registration_number": ("注册号", "注册号码"),
-    "company_name": ("名称", "名杯", "名栎", "企业名称", "单位名称"),
-    "company_type": ("类型", "主体类型", "公司类型", "企业类型", "组成形式"),
-    "legal_representative": (
-        "法定代表人",
-        "法定代表人姓名",
-        "经营者",
-        "经营者姓名",
-        "负责人姓名",
-        "投资人姓名",
-        "负责人",
-        "执行事务合伙人",
-        "投资人",
-    ),
-    "established_date": ("成立日期", "注册日期"),
-    "address": ("住所", "经营场所", "营业场所", "主要经营场所"),
-    "registered_capital": ("注册资本", "注册资金", "实收资本"),
-    "validity_period": ("营业期限", "经营期限", "合伙期限"),
-    "business_scope": ("经营范围",),
-    "registration_authority": ("登记机关",),
-}
+CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "business_license.yaml"
 
-COMPANY_SUFFIX = re.compile(
-    r"(有限责任公司|股份有限公司|有限公司|分公司|公司|厂|经营部|销售部|部|店|中心|合作社|事务所|工作室|商行|门市)"
-    r"([（(]?个体工商户[）)])?"
+FIELDS = (
+    "uscc",
+    "registration_number",
+    "company_name",
+    "company_type",
+    "legal_representative",
+    "registered_capital",
+    "established_date",
+    "validity_start",
+    "validity_end",
+    "address",
+    "business_scope",
+    "registration_authority",
+    "issue_date",
 )
-COMPANY_TYPE_WORDS = (
-    "有限责任公司",
-    "股份有限公司",
-    "个体工商户",
-    "个人独资企业",
-    "合伙企业",
-    "法人商事主体",
-)
+FIELD_ORDER = FIELDS
+#: Fields whose absence or weakness on an OCR page triggers the second engine's reading.
+KEY_FIELDS = ("company_name", "company_type", "legal_representative", "established_date")
+WEAK = 0.75
+"""A key field below this confidence counts as weak (see KEY_FIELDS)."""
+MIN_REPORT = 0.3
+"""Text fields below this confidence are not reported (an invalid code is, with its note)."""
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+class LicenceConfig(BaseModel):
+    """The whole ``config/business_license.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labels: dict[str, list[str]]
+    misreadings: dict[str, list[str]] = {}
+    line_start_labels: dict[str, list[str]] = {}
+    name_suffixes: list[str]
+    company_type_words: list[str]
+    company_type_keywords: list[str]
+    authority_suffixes: list[str]
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_complete(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        needed = {
+            "uscc",
+            "registration_number",
+            "company_name",
+            "company_type",
+            "legal_representative",
+            "established_date",
+            "address",
+            "registered_capital",
+            "validity_period",
+            "business_scope",
+            "registration_authority",
+        }
+        missing = needed - set(v)
+        if missing:
+            raise ValueError(f"labels must define {sorted(missing)}")
+        for name, variants in v.items():
+            if not variants or any(not s.strip() for s in variants):
+                raise ValueError(f"labels.{name} must be a non-empty list of non-empty labels")
+        return v
+
+    @field_validator("misreadings", "line_start_labels")
+    @classmethod
+    def _known_fields(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        return v
+
+    def all_labels(self) -> dict[str, tuple[str, ...]]:
+        """Label variants plus misreadings, per field."""
+        out: dict[str, tuple[str, ...]] = {}
+        for name, variants in self.labels.items():
+            out[name] = tuple(dict.fromkeys([*variants, *self.misreadings.get(name, [])]))
+        for name in self.misreadings:
+            if name not in self.labels:
+                raise ValueError(f"config/business_license.yaml: misreadings.{name} has no labels entry")
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_config(path: Path = CONFIG_PATH) -> LicenceConfig:
+    """Load and validate ``config/business_license.yaml`` (cached)."""
+    cfg = LicenceConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    cfg.all_labels()
+    return cfg
+
+
+@lru_cache(maxsize=4)
+def _tables(path: Path = CONFIG_PATH) -> _Tables:
+    cfg = load_config(path)
+    suffix = "|".join(sorted(map(re.escape, cfg.name_suffixes), key=len, reverse=True))
+    return _Tables(
+        labels=cfg.all_labels(),
+        line_start={k: tuple(v) for k, v in cfg.line_start_labels.items()},
+        suffix_re=re.compile(rf"({suffix})([（(]?个体工商户[）)])?"),
+        type_words=tuple(cfg.company_type_words),
+        type_keywords=tuple(cfg.company_type_keywords),
+        authority_re=re.compile(
+            r"[\u4e00-\u9fff（）()]{2,30}?(?:"
+            + "|".join(sorted(map(re.escape, cfg.authority_suffixes), key=len, reverse=True))
+            + ")"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Tables:
+    labels: dict[str, tuple[str, ...]]
+    line_start: dict[str, tuple[str, ...]]
+    suffix_re: re.Pattern[str]
+    type_words: tuple[str, ...]
+    type_keywords: tuple[str, ...]
+    authority_re: re.Pattern[str]
+
+
+# --- constants --------------------------------------------------------------------------------
+
 _USCC_RUN = re.compile(r"(?<![0-9A-Z])[0-9A-Z]{18,}(?![0-9A-Z])")
 MAX_FREE_RUN = 20
 """Away from the label, runs longer than this are other numbers (证照编号 and the like)."""
-#: Single label characters that stand for a letter-spaced label (名 称, 类 型, 住 所) whose first
-#: character OCR lost; only recognised at the start of a line.
-LINE_START_LABELS: dict[str, tuple[str, ...]] = {
-    "company_name": ("称",),
-    "company_type": ("型",),
-    "address": ("所",),
-}
-#: Characters that begin label words, never a person's name.
-_NOT_NAME_START = set("型人名称所者代表")
-#: OCR confusions in dates: letters read for digits.
+_NOT_NAME_START = set("型人名称所者代表姓")
 _DATE_DIGITS = str.maketrans(
     {"t": "1", "l": "1", "I": "1", "|": "1", "O": "0", "o": "0", "D": "0", "S": "5", "B": "8", "Z": "2"}
 )
-_REGNO_RUN = re.compile(r"(?<![0-9])[0-9]{15}(?![0-9])")
 _LEAD_JUNK = re.compile(r"^[\s:：;；,，.。、|_\-—~'\"“”‘’]+")
 _NAME_RUN = re.compile(r"[\u4e00-\u9fff·]{2,5}")
-
 GAP_FACTOR = 3.0
 """A horizontal gap wider than this many line heights ends a value."""
+SEGMENT_GAP = 4.0
+"""An engine line is cut where two words are more than this many text heights apart."""
+ROW_GAP = 25.0
+"""Segments further apart than this many text heights are not chained into one row."""
 
 
 @dataclass
 class _Value:
-    """A value region: line, compact-text span, and the text."""
+    """A value region: row, compact-text span, and the text."""
 
     li: LineIndex
     start: int
@@ -102,20 +207,103 @@ class _Found:
     """A candidate field value before it becomes an ExtractedField."""
 
     name: str
-    value: str
+    value: object
     raw: str
     confidence: float
     bbox: BBox | None
     notes: list[str] = field(default_factory=list)
+    engine: str | None = None
+    page: int = 0
 
 
-def _line_height(li: LineIndex) -> float:
-    return max(1e-4, li.line.bbox[3] - li.line.bbox[1])
+# --- rows -------------------------------------------------------------------------------------
+
+
+def _h(b: BBox) -> float:
+    return max(1e-4, b[3] - b[1])
+
+
+def _segments(words: Sequence[Word]) -> list[list[Word]]:
+    """Words grouped by the engine's (block, line) ids, each cut at wide gaps."""
+    groups: dict[tuple[int, int], list[Word]] = {}
+    for w in words:
+        if w.text.strip():
+            groups.setdefault((w.block, w.line), []).append(w)
+    segs: list[list[Word]] = []
+    for ws in groups.values():
+        ws.sort(key=lambda w: w.bbox[0])
+        height = median(_h(w.bbox) for w in ws)
+        seg = [ws[0]]
+        for w in ws[1:]:
+            if w.bbox[0] - seg[-1].bbox[2] > SEGMENT_GAP * height or not _overlaps(seg[-1].bbox, w.bbox, 0.3):
+                segs.append(seg)
+                seg = [w]
+            else:
+                seg.append(w)
+        segs.append(seg)
+    return segs
+
+
+def _overlaps(a: BBox, b: BBox, share: float = 0.5) -> bool:
+    ov = min(a[3], b[3]) - max(a[1], b[1])
+    return ov >= share * min(_h(a), _h(b))
+
+
+def _seg_box(seg: Sequence[Word]) -> BBox:
+    return (
+        min(w.bbox[0] for w in seg),
+        min(w.bbox[1] for w in seg),
+        max(w.bbox[2] for w in seg),
+        max(w.bbox[3] for w in seg),
+    )
+
+
+def build_rows(words: Sequence[Word]) -> list[LineIndex]:
+    """Visual rows (top to bottom) of ``words``: segments chained left to right by overlap."""
+    segs = _segments(words)
+    if not segs:
+        return []
+    if len({(w.block, w.line) for w in words}) <= 1 and len(words) > 1:
+        # no engine line ids: one segment per word, chained geometrically
+        segs = [[w] for w in words if w.text.strip()]
+    boxes = [_seg_box(s) for s in segs]
+    order = sorted(range(len(segs)), key=lambda i: boxes[i][0])
+    rows: list[list[int]] = []
+    for i in order:
+        b = boxes[i]
+        best, best_gap = None, None
+        for r, row in enumerate(rows):
+            last = boxes[row[-1]]
+            gap = b[0] - last[2]
+            h = min(_h(b), _h(last))
+            if gap < -0.5 * h or gap > ROW_GAP * h or not _overlaps(last, b):
+                continue
+            if best_gap is None or gap < best_gap:
+                best, best_gap = r, gap
+        if best is None:
+            rows.append([i])
+        else:
+            rows[best].append(i)
+    rows.sort(key=lambda row: ((boxes[row[0]][1] + boxes[row[0]][3]) / 2, boxes[row[0]][0]))
+    out: list[LineIndex] = []
+    for row in rows:
+        ws = [w for i in row for w in segs[i]]
+        li = LineIndex.of(Line(words=ws))
+        if li.text:
+            out.append(li)
+    return out
+
+
+# --- label / value geometry -------------------------------------------------------------------
+
+
+def _row_height(li: LineIndex) -> float:
+    return median(_h(w.bbox) for w in li.line.words)
 
 
 def _cut_at_gap(li: LineIndex, start: int, end: int) -> int:
     """End of the value: before the first horizontal gap wider than GAP_FACTOR line heights."""
-    h = _line_height(li)
+    h = _row_height(li)
     prev_word = li.owner[start] if start < len(li.owner) else None
     for k in range(start + 1, end):
         w = li.owner[k]
@@ -127,19 +315,19 @@ def _cut_at_gap(li: LineIndex, start: int, end: int) -> int:
     return end
 
 
-def _value_right(li: LineIndex, hit: LabelHit, next_start: int) -> _Value | None:
+def _value_right(li: LineIndex, hit: LabelHit, next_start: int, cut: bool = True) -> _Value | None:
     start = hit.end
     m = _LEAD_JUNK.match(li.text[start:next_start])
     if m:
         start += m.end()
     if start >= next_start:
         return None
-    end = _cut_at_gap(li, start, next_start)
+    end = _cut_at_gap(li, start, next_start) if cut else next_start
     return _Value(li, start, end, hit.errors)
 
 
 def _value_below(lines: Sequence[LineIndex], hits: Sequence[LabelHit], hit: LabelHit) -> _Value | None:
-    """The text under a label whose value is on the next line (starting at or right of the label)."""
+    """The text under a label whose value is on the next row (starting at or right of the label)."""
     label_li = lines[hit.line_no]
     lb = label_li.bbox_for(hit.start, hit.end)
     if lb is None:
@@ -147,9 +335,13 @@ def _value_below(lines: Sequence[LineIndex], hits: Sequence[LabelHit], hit: Labe
     h = lb[3] - lb[1]
     for ln_no in range(hit.line_no + 1, min(len(lines), hit.line_no + 3)):
         li = lines[ln_no]
-        if li.line.bbox[1] > lb[3] + 2.5 * h:
+        if li.line.words[0].bbox[1] > lb[3] + 2.5 * h:
             break
-        idx = [k for k, o in enumerate(li.owner) if li.line.words[o].bbox[2] > lb[0] - h]
+        idx = [
+            k
+            for k, o in enumerate(li.owner)
+            if li.line.words[o].bbox[2] > lb[0] - h and li.line.words[o].bbox[0] < lb[2] + 12 * h
+        ]
         if not idx:
             continue
         start = idx[0]
@@ -161,18 +353,64 @@ def _value_below(lines: Sequence[LineIndex], hits: Sequence[LabelHit], hit: Labe
     return None
 
 
-def _label_values(lines: Sequence[LineIndex], hits: Sequence[LabelHit], name: str) -> list[_Value]:
-    out: list[_Value] = []
+def _next_label_start(hits: Sequence[LabelHit], hit: LabelHit) -> int | None:
+    nexts = [x.start for x in hits if x.line_no == hit.line_no and x.start >= hit.end]
+    return min(nexts) if nexts else None
+
+
+def _label_values(
+    lines: Sequence[LineIndex], hits: Sequence[LabelHit], name: str, cut: bool = True
+) -> list[tuple[LabelHit, _Value]]:
+    out: list[tuple[LabelHit, _Value]] = []
     for hit in hits:
         if hit.field != name:
             continue
         li = lines[hit.line_no]
-        nexts = [x.start for x in hits if x.line_no == hit.line_no and x.start >= hit.end]
-        v = _value_right(li, hit, min(nexts) if nexts else len(li.text))
+        nxt = _next_label_start(hits, hit)
+        v = _value_right(li, hit, len(li.text) if nxt is None else nxt, cut)
         if v is None or not any(is_cjk(c) or c.isalnum() for c in v.text):
             v = _value_below(lines, hits, hit)
         if v is not None:
-            out.append(v)
+            out.append((hit, v))
+    return out
+
+
+def _continuation(
+    lines: Sequence[LineIndex], hits: Sequence[LabelHit], v: _Value, max_rows: int, max_gap: float
+) -> list[_Value]:
+    """Rows after ``v`` that continue it: starting in the value's column, no label at their start,
+    at most ``max_gap`` row heights below the previous part."""
+    vb = v.li.bbox_for(v.start, v.end)
+    if vb is None:
+        return []
+    h = vb[3] - vb[1]
+    col_x0, col_x1 = vb[0] - 1.5 * h, max(vb[2], vb[0] + 10 * h)
+    last_bottom = vb[3]
+    row_no = next(i for i, li in enumerate(lines) if li is v.li)
+    out: list[_Value] = []
+    for ln_no in range(row_no + 1, len(lines)):
+        li = lines[ln_no]
+        top = min(w.bbox[1] for w in li.line.words)
+        if top > last_bottom + max_gap * h:
+            break
+        ks = [k for k, o in enumerate(li.owner) if col_x0 <= li.line.words[o].bbox[0] < col_x1]
+        if not ks:
+            continue
+        start = ks[0]
+        # a label at (or right before) the start ends the value
+        row_hits = [x for x in hits if x.line_no == ln_no]
+        if any(x.start <= start + 1 and x.end > start for x in row_hits) or any(
+            x.end <= start for x in row_hits
+        ):
+            break
+        ends = [x.start for x in row_hits if x.start > start]
+        end = _cut_at_gap(li, start, min(ends) if ends else len(li.text))
+        out.append(_Value(li, start, end))
+        if ends:
+            break
+        last_bottom = max(w.bbox[3] for w in li.line.words)
+        if len(out) >= max_rows:
+            break
     return out
 
 
@@ -185,13 +423,14 @@ def _conf(base: float, v: _Value, start: int | None = None, end: int | None = No
 # --- per-field value parsers ------------------------------------------------------------------
 
 
-def _company_name(v: _Value) -> _Found | None:
+def _company_name(v: _Value) -> list[_Found]:
+    t = _tables()
     text = v.text
     first = next((k for k, c in enumerate(text) if is_cjk(c)), None)
     if first is None:
-        return None
+        return []
     last_suffix = None
-    for m in COMPANY_SUFFIX.finditer(text, first):
+    for m in t.suffix_re.finditer(text, first):
         last_suffix = m
     if last_suffix is not None:
         end, base, notes = last_suffix.end(), 0.95, list[str]()
@@ -206,34 +445,33 @@ def _company_name(v: _Value) -> _Found | None:
         base = min(base, 0.4)
         notes.append("Latin letters inside the name: OCR noise likely")
     cjk = sum(1 for c in value if is_cjk(c))
-    if cjk < 4 or value.startswith(COMPANY_TYPE_WORDS):
-        return None
+    if cjk < 4 or value.startswith(t.type_words):
+        return []
     if last_suffix is None and (cjk < 6 or re.search(r"[A-Za-z0-9]", value)):
-        return None  # no suffix and short or mixed with Latin: too likely noise
+        return []  # no suffix and short or mixed with Latin: too likely noise
     a, b = v.start + first, v.start + end
-    return _Found("company_name", value, text[first:end], _conf(base, v, a, b), v.li.bbox_for(a, b), notes)
+    return [_Found("company_name", value, text[first:end], _conf(base, v, a, b), v.li.bbox_for(a, b), notes)]
 
 
-def _legal_representative(v: _Value) -> _Found | None:
+def _legal_representative(v: _Value) -> list[_Found]:
     text = v.text
     skip = 2 if text.startswith("姓名") else 0
     m = _NAME_RUN.search(text, skip)
     if m is None or m.start() > skip + 2 or len(m.group()) > 4 or m.group()[0] in _NOT_NAME_START:
-        return None
+        return []
     a, b = v.start + m.start(), v.start + m.end()
-    base = 0.85
-    return _Found("legal_representative", m.group(), m.group(), _conf(base, v, a, b), v.li.bbox_for(a, b))
+    return [_Found("legal_representative", m.group(), m.group(), _conf(0.85, v, a, b), v.li.bbox_for(a, b))]
 
 
-def _company_type(v: _Value) -> _Found | None:
+def _company_type(v: _Value) -> list[_Found]:
+    t = _tables()
     text = v.text
     m = re.match(r"[\u4e00-\u9fff()（）【】\[\]、,，]+", text)
     if m is None:
-        return None
+        return []
     value = m.group()
-    # a closing bracket ends the type; anything after it belongs elsewhere
     for closer in ("】", "]", "）", ")"):
-        if closer in value and value.count(closer) >= 1:
+        if closer in value:
             value = value[: value.rfind(closer) + 1]
             break
     value = value.rstrip("、,，")
@@ -241,50 +479,107 @@ def _company_type(v: _Value) -> _Found | None:
     if "【" in value and "】" not in value:
         value = value[:-1] + "】" if value.endswith("]") else value + "】"
         notes.append("closing 】 added")
-    if not any(w in value for w in ("公司", "企业", "个体", "合作社", "合伙", "独资", "主体")):
-        return None
-    a, b = v.start, v.start + len(value)
-    b = min(b, v.end)
+    if "（" in value.replace("(", "（") and not value.replace(")", "）").endswith("）") and "【" not in value:
+        opened = value.replace("(", "（").rfind("（")
+        if value[opened + 1 :] and all(is_cjk(c) or c in "、," for c in value[opened + 1 :]):
+            value = value + "）"
+            notes.append("closing parenthesis added")
+    if not any(w in value for w in t.type_keywords):
+        return []
+    a = v.start
+    b = min(v.start + len(value), v.end)
     raw = v.text[: b - a]
-    return _Found("company_type", normalize_name(value), raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b), notes)
+    return [_Found("company_type", normalize_name(value), raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b), notes)]
 
 
-def _established_date(v: _Value) -> _Found | None:
-    notes: list[str] = []
-    d = parse_date(v.text)
-    if d is None:
-        d = parse_date(v.text.translate(_DATE_DIGITS))
-        notes.append("letters read as digits")
-    if d is None:
-        return None
-    a, b = v.start + d.span[0], v.start + d.span[1]
-    base = 0.9
-    if d.precision == "month":
-        base = 0.4
-        notes.append("month precision only: a licence prints the day, OCR likely lost it")
-    return _Found("established_date", d.iso, d.raw, _conf(base, v, a, b), v.li.bbox_for(a, b), notes)
+def _date_field(name: str) -> Callable[[_Value], list[_Found]]:
+    def parse(v: _Value) -> list[_Found]:
+        notes: list[str] = []
+        d = parse_date(v.text)
+        if d is None:
+            d = parse_date(v.text.translate(_DATE_DIGITS))
+            notes.append("letters read as digits")
+        if d is None:
+            return []
+        a, b = v.start + d.span[0], v.start + d.span[1]
+        base = 0.9
+        if d.precision == "month":
+            base = 0.4
+            notes.append("month precision only: a licence prints the day, OCR likely lost it")
+        return [_Found(name, d.iso, d.raw, _conf(base, v, a, b), v.li.bbox_for(a, b), notes)]
+
+    return parse
 
 
-def _registration_number(v: _Value) -> _Found | None:
+def _registered_capital(v: _Value) -> list[_Found]:
+    text = v.text
+    amt = parse_amount(text)
+    if amt is None or amt.value <= 0:
+        return []
+    a, b = v.start + amt.span[0], v.start + amt.span[1]
+    notes = [] if amt.form == "capital" else []
+    return [_Found("registered_capital", float(amt.value), amt.raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b), notes)]
+
+
+def _validity(v: _Value) -> list[_Found]:
+    text = v.text
+    out: list[_Found] = []
+    rng = find_ranges(text)
+    if rng:
+        r = rng[0]
+        a, b = v.start + r.span[0], v.start + r.span[1]
+        conf = _conf(0.9, v, a, b)
+        bbox = v.li.bbox_for(a, b)
+        if r.start is not None:
+            out.append(_Found("validity_start", r.start.iso, r.start.raw, conf, bbox))
+        if r.open_end:
+            word = next((w for w in OPEN_END_WORDS if w in r.raw), "长期")
+            out.append(_Found("validity_end", None, r.raw, conf, bbox, ["长期", f"open-ended ({word}): no end date"]))
+        elif r.end is not None:
+            out.append(_Found("validity_end", r.end.iso, r.end.raw, conf, bbox))
+        return out
+    # no range: an open end alone (至长期 / 长期 / ******), possibly with a start date
+    m = re.search("|".join(OPEN_END_WORDS) + r"|[*＊※]{3,}", text)
+    if m:
+        a, b = v.start + m.start(), v.start + m.end()
+        word = m.group() if not m.group().startswith(("*", "＊", "※")) else "******"
+        out.append(
+            _Found(
+                "validity_end", None, m.group(), _conf(0.85, v, a, b), v.li.bbox_for(a, b),
+                ["长期", f"open-ended ({word}): no end date"],
+            )
+        )  # fmt: skip
+        dates = [d for d in find_dates(text[: m.start()]) if d.precision == "day"]
+        if dates:
+            d = dates[0]
+            a, b = v.start + d.span[0], v.start + d.span[1]
+            out.append(_Found("validity_start", d.iso, d.raw, _conf(0.85, v, a, b), v.li.bbox_for(a, b)))
+    return out
+
+
+def _registration_number(v: _Value) -> list[_Found]:
     digits = re.sub(r"[^0-9]", "", v.text.replace("O", "0").replace("o", "0"))
     m = re.search(r"[0-9]{15}", digits)
     if m is None:
-        return None
-    num = m.group()
+        return []
+    # prefer a 15-digit window that passes its check digit
+    for k in range(0, len(digits) - 14):
+        if uscc_mod.is_valid_registration_number(digits[k : k + 15]):
+            num = digits[k : k + 15]
+            break
+    else:
+        num = m.group()
     span = _find_span(v.text, num) or (0, len(v.text))
     a, b = v.start + span[0], v.start + span[1]
+    raw = v.text[span[0] : span[1]]
     if uscc_mod.is_valid_registration_number(num):
-        return _Found(
-            "registration_number", num, v.text[span[0] : span[1]], _conf(0.9, v, a, b), v.li.bbox_for(a, b)
+        return [_Found("registration_number", num, raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b))]
+    return [
+        _Found(
+            "registration_number", num, raw, min(0.3, _conf(0.3, v, a, b)), v.li.bbox_for(a, b),
+            ["check digit (ISO 7064 MOD 11,10) fails"],
         )
-    return _Found(
-        "registration_number",
-        num,
-        v.text[span[0] : span[1]],
-        min(0.3, _conf(0.3, v, a, b)),
-        v.li.bbox_for(a, b),
-        ["check digit (ISO 7064 MOD 11,10) fails"],
-    )
+    ]  # fmt: skip
 
 
 def _find_span(text: str, digits: str) -> tuple[int, int] | None:
@@ -294,11 +589,91 @@ def _find_span(text: str, digits: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
+def _address(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
+    parts = [v, *cont]
+    text = "".join(p.text for p in parts)
+    m = re.search(r"[\u4e00-\u9fff0-9A-Za-z（(]", text)
+    if m is None:
+        return []
+    value = normalize_name(text[m.start() :]).rstrip("，,。;；:：、")
+    cjk = sum(1 for c in value if is_cjk(c))
+    if cjk < 4:
+        return []
+    boxes = [b for p in parts if (b := p.li.bbox_for(p.start, p.end)) is not None]
+    bbox = _union(boxes)
+    confs = [_conf(0.85, p) for p in parts]
+    notes = [f"joined {len(parts)} lines"] if len(parts) > 1 else []
+    return [_Found("address", value, text, round(min(confs), 3), bbox, notes)]
+
+
+def _business_scope(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
+    parts = [v, *cont]
+    text = "".join(p.text for p in parts)
+    value = normalize_name(text).lstrip(":：")
+    if sum(1 for c in value if is_cjk(c)) < 4:
+        return []
+    value = value.replace("(", "（").replace(")", "）").replace(":", "：").replace(";", "；")
+    boxes = [b for p in parts if (b := p.li.bbox_for(p.start, p.end)) is not None]
+    confs = [_conf(0.85, p) for p in parts]
+    notes = [f"joined {len(parts)} lines"] if len(parts) > 1 else []
+    return [_Found("business_scope", value, text, round(min(confs), 3), _union(boxes), notes)]
+
+
+def _union(boxes: Sequence[BBox]) -> BBox | None:
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def _registration_authority(v: _Value) -> list[_Found]:
+    m = _tables().authority_re.match(v.text)
+    if m is None:
+        return []
+    value = normalize_name(m.group())
+    if not re.search(r"[省市县区州盟旗]", value):
+        return []
+    a, b = v.start, v.start + m.end()
+    return [_Found("registration_authority", value, m.group(), _conf(0.85, v, a, b), v.li.bbox_for(a, b))]
+
+
+def _issue_date(lines: Sequence[LineIndex], hit: LabelHit) -> list[_Found]:
+    """The date printed under (or right of) the 登记机关 label, often half under the seal."""
+    li = lines[hit.line_no]
+    lb = li.bbox_for(hit.start, hit.end)
+    if lb is None:
+        return []
+    h = lb[3] - lb[1]
+    best: tuple[float, _Found] | None = None
+    for ln_no in range(hit.line_no, min(len(lines), hit.line_no + 8)):
+        row = lines[ln_no]
+        top = min(w.bbox[1] for w in row.line.words)
+        if top > lb[3] + 7 * h:
+            break
+        start = hit.end if ln_no == hit.line_no else 0
+        for d in find_dates(row.text[start:]) or find_dates(row.text[start:].translate(_DATE_DIGITS)):
+            if d.precision != "day":
+                continue
+            a, b = start + d.span[0], start + d.span[1]
+            db = row.bbox_for(a, b)
+            if db is None or db[2] < lb[0] - 3 * h or db[0] > lb[2] + 20 * h:
+                continue
+            dist = abs(db[1] - lb[1]) + 0.2 * abs(db[0] - lb[0])
+            f = _Found("issue_date", d.iso, d.raw, _conf(0.85, _Value(row, a, b)), db)
+            if best is None or dist < best[0]:
+                best = (dist, f)
+    return [best[1]] if best else []
+
+
 # --- credit code ------------------------------------------------------------------------------
 
 
-def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int) -> list[_Found]:
-    """Every 18-character run on a line, validated or repaired."""
+def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int, exact: bool) -> list[_Found]:
+    """Every 18-character run on a row, validated or (on OCR pages) repaired."""
     upper = li.text.upper()
     out: list[_Found] = []
     for m in _USCC_RUN.finditer(upper):
@@ -308,11 +683,16 @@ def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int) -> list
             raw = run[off : off + 18]
             a, b = m.start() + off, m.start() + off + 18
             v = _Value(li, a, b, label_errors)
-            repaired = uscc_mod.best_repair(raw)
+            repaired = None
+            if exact:
+                if uscc_mod.is_valid(raw):
+                    repaired = (raw, [], uscc_mod.CONFIDENCE_VALID)
+            else:
+                repaired = uscc_mod.best_repair(raw)
             if repaired is not None:
                 code, notes, conf = repaired
                 base = conf if near_label else conf * 0.85
-                out.append(_Found("uscc", code, li.text[a:b], _conf(base, v), li.bbox_for(a, b), notes))
+                out.append(_Found("uscc", code, li.text[a:b], _conf(base, v), li.bbox_for(a, b), list(notes)))
             elif len(run) == 18 and (
                 near_label or (raw[:1] in uscc_mod.AUTHORITY_CHARS and raw[2:8].isdigit())
             ):
@@ -321,47 +701,41 @@ def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int) -> list
                     reason = "invalid"
                 except uscc_mod.UsccError as e:
                     reason = e.code
-                out.append(
-                    _Found(
-                        "uscc",
-                        raw,
-                        li.text[a:b],
-                        min(0.3, _conf(0.3, v)),
-                        li.bbox_for(a, b),
-                        [f"not a valid USCC ({reason}); no unique repair"],
-                    )
-                )
+                note = f"not a valid USCC ({reason})" + ("" if exact else "; no unique repair")
+                out.append(_Found("uscc", raw, li.text[a:b], min(0.3, _conf(0.3, v)), li.bbox_for(a, b), [note]))
     return out
 
 
-def _find_uscc(lines: Sequence[LineIndex], hits: Sequence[LabelHit]) -> list[_Found]:
+def _find_uscc(lines: Sequence[LineIndex], hits: Sequence[LabelHit], exact: bool) -> list[_Found]:
     label_lines = {h.line_no: h for h in hits if h.field == "uscc"}
     out: list[_Found] = []
     for ln_no, li in enumerate(lines):
         near = label_lines.get(ln_no)
         if near is None and ln_no - 1 in label_lines:
             near = label_lines[ln_no - 1]
-        out.extend(_uscc_candidates(li, near is not None, near.errors if near else 0))
+        out.extend(_uscc_candidates(li, near is not None, near.errors if near else 0, exact))
     return out
 
 
-# --- driver -----------------------------------------------------------------------------------
+# --- one reading of a page --------------------------------------------------------------------
 
-_PARSERS: dict[str, Callable[[_Value], _Found | None]] = {
+_SIMPLE: dict[str, Callable[[_Value], list[_Found]]] = {
     "company_name": _company_name,
     "company_type": _company_type,
     "legal_representative": _legal_representative,
-    "established_date": _established_date,
+    "established_date": _date_field("established_date"),
     "registration_number": _registration_number,
+    "registered_capital": _registered_capital,
+    "validity_period": _validity,
+    "registration_authority": _registration_authority,
 }
 
 
-def _page_fields(page: PageContent) -> list[_Found]:
-    lines = [LineIndex.of(ln) for ln in page.lines]
-    lines = [li for li in lines if li.text]
-    hits = find_labels(lines, LABELS, max_errors=1)
-    starts = find_labels(lines, LINE_START_LABELS, max_errors=0)
-    hits = sorted(
+def _find_hits(lines: Sequence[LineIndex]) -> list[LabelHit]:
+    t = _tables()
+    hits = find_labels(lines, t.labels, max_errors=1)
+    starts = find_labels(lines, t.line_start, max_errors=0)
+    return sorted(
         [
             *hits,
             *(
@@ -372,51 +746,125 @@ def _page_fields(page: PageContent) -> list[_Found]:
         ],
         key=lambda h: (h.line_no, h.start),
     )
-    found: list[_Found] = list(_find_uscc(lines, hits))
-    for name, parser in _PARSERS.items():
-        for v in _label_values(lines, hits, name):
-            got = parser(v)
-            if got is not None:
-                found.append(got)
+
+
+def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
+    """Every candidate field value on one reading of a page (``exact``: text layer, no repairs)."""
+    lines = build_rows(words)
+    hits = _find_hits(lines)
+    found: list[_Found] = list(_find_uscc(lines, hits, exact))
+    for name, parser in _SIMPLE.items():
+        for _hit, v in _label_values(lines, hits, name):
+            found.extend(parser(v))
+    for _hit, v in _label_values(lines, hits, "address", cut=False):
+        found.extend(_address(v, _continuation(lines, hits, v, max_rows=2, max_gap=1.2)))
+    for _hit, v in _label_values(lines, hits, "business_scope", cut=False):
+        found.extend(_business_scope(v, _continuation(lines, hits, v, max_rows=12, max_gap=1.2)))
+    for hit in hits:
+        if hit.field == "registration_authority":
+            found.extend(_issue_date(lines, hit))
     return found
 
 
-FIELD_ORDER = (
-    "uscc",
-    "registration_number",
-    "company_name",
-    "company_type",
-    "legal_representative",
-    "established_date",
-)
+# --- choosing among readings ------------------------------------------------------------------
 
 
-def extract_business_license(doc: DocumentContent) -> list[ExtractedField]:
-    """The licence fields found in ``doc``: at most one value per field, the most confident."""
-    best: dict[str, tuple[_Found, PageContent]] = {}
+def _key(value: object) -> str:
+    return normalize_name(str(value)) if value is not None else ""
+
+
+def _best_per_field(cands: Sequence[_Found]) -> dict[str, _Found]:
+    """One value per field: check-digit-valid codes first, then agreement, then confidence."""
+    by_field: dict[str, list[_Found]] = {}
+    for f in cands:
+        by_field.setdefault(f.name, []).append(f)
+    out: dict[str, _Found] = {}
+    for name, fs in by_field.items():
+        groups: dict[str, list[_Found]] = {}
+        for f in fs:
+            groups.setdefault(_key(f.value), []).append(f)
+
+        def score(item: tuple[str, list[_Found]]) -> tuple[float, ...]:
+            members = item[1]
+            engines = {m.engine for m in members}
+            top = max(m.confidence for m in members)
+            valid = 1.0 if name == "uscc" and not any("not a valid" in n for n in members[0].notes) else 0.0
+            return (valid, top + 0.1 * (len(engines) - 1), len(members))
+
+        _k, members = max(groups.items(), key=score)
+        best = max(members, key=lambda m: m.confidence)
+        engines = {m.engine for m in members if m.engine}
+        if len(engines) > 1:
+            best = _Found(
+                best.name, best.value, best.raw, round(min(1.0, best.confidence + 0.1), 3), best.bbox,
+                [*best.notes, "read alike by " + " and ".join(sorted(e.split(" ")[0] for e in engines))],
+                best.engine, best.page,
+            )  # fmt: skip
+        others = [g for g in groups if g != _k]
+        if others and len({m.engine for m in fs}) > 1 and name != "uscc":
+            best.notes = [*best.notes, "the other engine read a different value"]
+        out[name] = best
+    return out
+
+
+def _needs_second_reading(best: dict[str, _Found]) -> bool:
+    code = best.get("uscc") or best.get("registration_number")
+    if code is None or code.confidence < WEAK or any("not a valid" in n or "fails" in n for n in code.notes):
+        return True
+    return any(best.get(n) is None or best[n].confidence < WEAK for n in KEY_FIELDS)
+
+
+def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
+    exact = page.info.text_source == "text_layer"
+    cands = read_fields(page.words, exact=exact)
+    for f in cands:
+        f.engine, f.page = page.info.engine, page.index
+    if reread and not exact and _needs_second_reading(_best_per_field(cands)):
+        other = other_engine_for(page)
+        got = reread_page(page, other) if other else None
+        if got is not None:
+            engine_name, words = got
+            more = read_fields(words)
+            for f in more:
+                f.engine, f.page = engine_name, page.index
+            cands.extend(more)
+    return cands
+
+
+def extract_business_license(doc: DocumentContent, *, reread: bool | None = None) -> list[ExtractedField]:
+    """The licence fields found in ``doc``: at most one value per field, the best supported.
+
+    ``reread`` (default: on unless ``EVIDENCE_LICENCE_REREAD=0``) lets OCR pages with a missing or
+    weak key field be read again by the other OCR engine."""
+    if reread is None:
+        reread = reread_enabled()
+    cands: list[_Found] = []
     for page in doc.pages:
-        for f in _page_fields(page):
-            cur = best.get(f.name)
-            if cur is None or f.confidence > cur[0].confidence:
-                best[f.name] = (f, page)
+        try:
+            cands.extend(_page_candidates(page, reread))
+        except (ValueError, IndexError, TypeError):  # junk geometry must not lose the other pages
+            continue
+    best = _best_per_field(cands)
     if "uscc" in best and "registration_number" in best:
         # a licence carries one or the other; keep the better-supported one
-        loser = min(("uscc", "registration_number"), key=lambda n: best[n][0].confidence)
+        loser = min(("uscc", "registration_number"), key=lambda n: best[n].confidence)
         del best[loser]
     out: list[ExtractedField] = []
     for name in FIELD_ORDER:
-        if name not in best:
+        f = best.get(name)
+        if f is None:
             continue
-        f, page = best[name]
+        if f.confidence < MIN_REPORT and name not in ("uscc", "registration_number"):
+            continue
         out.append(
             ExtractedField(
                 name=f.name,
                 value=f.value,
                 raw=f.raw,
                 confidence=f.confidence,
-                page=page.index,
+                page=f.page,
                 bbox=f.bbox,
-                engine=page.info.engine,
+                engine=f.engine,
                 notes=f.notes,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pymupdf
@@ -30,8 +31,25 @@ def render_pdf_page(page: pymupdf.Page, dpi: int, max_pixels: int) -> tuple[np.n
     return np.ascontiguousarray(arr[:, :, ::-1]), dpi
 
 
+@dataclass
+class OcrJob:
+    """A page that must be OCRed: its rasterised image and why (picklable, for worker processes)."""
+
+    index: int
+    image: np.ndarray
+    reason: str
+
+
 def read_page(doc: LoadedDocument, index: int, options: PipelineOptions, engine: OcrEngine) -> PageContent:
     """Read page ``index`` of ``doc``. Raises an ``EvidenceError`` subclass on a page-level failure."""
+    planned = plan_page(doc, index, options)
+    if isinstance(planned, PageContent):
+        return planned
+    return ocr_image(planned.image, index=index, reason=planned.reason, engine=engine)
+
+
+def plan_page(doc: LoadedDocument, index: int, options: PipelineOptions) -> PageContent | OcrJob:
+    """A text-layer page is read here; any other page becomes an ``OcrJob``."""
     if doc.pdf is not None:
         page = doc.pdf[index]
         layer = read_text_layer(page)
@@ -59,7 +77,7 @@ def read_page(doc: LoadedDocument, index: int, options: PipelineOptions, engine:
     else:
         image = doc.frame_array(index)
         reason = "image page"
-    return ocr_image(image, index=index, reason=reason, engine=engine)
+    return OcrJob(index=index, image=image, reason=reason)
 
 
 def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) -> PageContent:

@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 
-from pipeline.content import DocumentContent
+from pipeline.content import DocumentContent, PageContent
 from pipeline.errors import EvidenceError, InputError, PageReadError
 from pipeline.loading import LoadedDocument, load_document, sha256_of, sniff_media_type
 from pipeline.model import DocumentInfo, ErrorItem, ExtractionResult
-from pipeline.ocr.base import OcrEngine, get_engine
 from pipeline.options import PipelineOptions
-from pipeline.page_reader import page_image, read_page
+from pipeline.page_reader import OcrJob, page_image, plan_page
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +30,6 @@ class ExtractionOutcome:
     result: ExtractionResult
     page_images: dict[int, bytes] = field(default_factory=dict)
     content: DocumentContent | None = None  # the read pages (words, images), for tools and tests
-
-
-class _LazyEngine:
-    """Builds the OCR engine on first use, so text-layer PDFs never need Tesseract."""
-
-    def __init__(self, options: PipelineOptions) -> None:
-        self._options = options
-        self._engine: OcrEngine | None = None
-
-    def get(self) -> OcrEngine:
-        if self._engine is None:
-            self._engine = get_engine(self._options.ocr)
-        return self._engine
-
-    @property
-    def name(self) -> str:
-        return self.get().name
-
-    def recognize(self, image: np.ndarray) -> Any:
-        return self.get().recognize(image)
 
 
 @contextmanager
@@ -145,26 +123,63 @@ def read_pages(
     errors: list[ErrorItem],
     *,
     on_page: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> DocumentContent:
-    """Read every page; a page that fails becomes an error item and is left out."""
-    engine = _LazyEngine(options)
+    """Read every page; OCR pages run in worker processes, a few at a time so that rendered
+    images never pile up. A page that fails becomes an error item and is left out."""
+    from pipeline.parallel import default_workers, ocr_pages
+
+    workers = workers or default_workers()
     content = DocumentContent(name=loaded.name, sha256=loaded.sha256, media_type=loaded.media_type)
-    for i in range(loaded.page_count):
-        try:
-            content.pages.append(read_page(loaded, i, options, engine))  # type: ignore[arg-type]
-        except EvidenceError as exc:
+    pages: dict[int, PageContent] = {}
+    jobs: list[OcrJob] = []
+    done = 0
+
+    def record_error(i: int, exc: Exception) -> None:
+        if isinstance(exc, EvidenceError):
             item = exc.to_item()
             item.page = i
             errors.append(item)
-        except Exception as exc:  # a page we cannot read must not stop the others
-            log.warning("page %d of %s unreadable: %s", i, loaded.sha256[:12], type(exc).__name__)
-            errors.append(
-                PageReadError(
-                    f"第 {i + 1} 页无法读取 page {i + 1} could not be read ({type(exc).__name__})", page=i
-                ).to_item()
-            )
+            return
+        # a page we cannot read must not stop the others
+        log.warning("page %d of %s unreadable: %s", i, loaded.sha256[:12], type(exc).__name__)
+        errors.append(
+            PageReadError(
+                f"第 {i + 1} 页无法读取 page {i + 1} could not be read ({type(exc).__name__})", page=i
+            ).to_item()
+        )
+
+    def progress() -> None:
+        nonlocal done
+        done += 1
         if on_page is not None:
-            on_page(i + 1, loaded.page_count)
+            on_page(done, loaded.page_count)
+
+    def flush() -> None:
+        for job, out in ocr_pages(jobs, options.ocr, workers):
+            if isinstance(out, PageContent):
+                pages[job.index] = out
+            else:
+                record_error(job.index, out)
+            progress()
+        jobs.clear()
+
+    for i in range(loaded.page_count):
+        try:
+            planned = plan_page(loaded, i, options)
+        except Exception as exc:
+            record_error(i, exc)
+            progress()
+            continue
+        if isinstance(planned, PageContent):
+            pages[i] = planned
+            progress()
+        else:
+            jobs.append(planned)
+            if len(jobs) >= 2 * workers:
+                flush()
+    flush()
+    content.pages = [pages[i] for i in sorted(pages)]
     return content
 
 

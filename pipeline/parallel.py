@@ -1,0 +1,95 @@
+"""Per-page OCR in worker processes (Tesseract and OpenCV are CPU-bound: processes, not threads).
+
+One pool per process, created on first use and reused; a broken pool (a worker killed) is dropped
+and the remaining pages are read in this process."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
+
+from pipeline.content import PageContent
+from pipeline.ocr.base import OcrEngine, OcrOptions, get_engine
+from pipeline.page_reader import OcrJob, ocr_image
+
+log = logging.getLogger(__name__)
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def default_workers() -> int:
+    """``EVIDENCE_OCR_WORKERS`` or the cores this process may use."""
+    env = os.environ.get("EVIDENCE_OCR_WORKERS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=4)
+def _engine(options: OcrOptions) -> OcrEngine:
+    return get_engine(options)
+
+
+def run_job(job: OcrJob, options: OcrOptions) -> PageContent:
+    """Preprocess and OCR one page (in a worker, or inline)."""
+    return ocr_image(job.image, index=job.index, reason=job.reason, engine=_engine(options))
+
+
+def _get_pool(workers: int) -> ProcessPoolExecutor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size != workers:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["pipeline.parallel"])
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        _pool_size = workers
+    return _pool
+
+
+def _drop_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None
+
+
+def ocr_pages(
+    jobs: list[OcrJob], options: OcrOptions, workers: int
+) -> Iterator[tuple[OcrJob, PageContent | Exception]]:
+    """Each job with its page or the exception it raised, in job order."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield job, _inline(job, options)
+        return
+    pool = _get_pool(min(workers, len(jobs)))
+    futures: list[Future[PageContent]] = [pool.submit(run_job, job, options) for job in jobs]
+    broken = False
+    for job, fut in zip(jobs, futures, strict=True):
+        if broken:
+            yield job, _inline(job, options)
+            continue
+        try:
+            yield job, fut.result()
+        except BrokenProcessPool:
+            log.warning("OCR worker pool broke; reading the remaining pages in-process")
+            _drop_pool()
+            broken = True
+            yield job, _inline(job, options)
+        except Exception as exc:  # the page's own failure, raised in the worker
+            yield job, exc
+
+
+def _inline(job: OcrJob, options: OcrOptions) -> PageContent | Exception:
+    try:
+        return run_job(job, options)
+    except Exception as exc:
+        return exc

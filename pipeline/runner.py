@@ -186,14 +186,15 @@ def read_pages(
 def read_document(path: str | Path, options: PipelineOptions | None = None) -> DocumentContent:
     """Load and read a file's pages without extracting (for benchmarks and tools).
 
-    Raises ``InputError`` when the file cannot be loaded; page errors are dropped."""
+    The document stays open (until garbage-collected) so text-layer pages can still render their
+    image. Raises ``InputError`` when the file cannot be loaded; page errors are dropped."""
     options = options or PipelineOptions()
     data = Path(path).read_bytes()
     loaded = load_document(data, Path(path).name, options.limits)
-    try:
-        return read_pages(loaded, options, [])
-    finally:
-        loaded.close()
+    content = read_pages(loaded, options, [])
+    if loaded.media_type == "application/pdf":
+        content.source_pdf = data
+    return content
 
 
 # Fields naming organisations: candidates for reading a seal's ring text.

@@ -40,6 +40,8 @@ class TextConfig(BaseModel):
     min_text_chars: int = Field(2, ge=1)
     stretch: float = Field(1.0, gt=0.3, le=3.0)
     threshold_factor: float = Field(1.0, gt=0.2, le=2.0)
+    erode_px: int = Field(0, ge=0, le=9)
+    min_candidate_margin: float = Field(0.08, ge=0.0, le=1.0)
 
 
 class OwnerConfig(BaseModel):
@@ -132,6 +134,7 @@ def unwrap_ring(
     cfg: TextConfig,
     *,
     span_deg: float = 360.0,
+    band: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Unwrap the text band of a circular seal into a horizontal strip (ink white on black).
 
@@ -139,6 +142,8 @@ def unwrap_ring(
     ``span_deg``. Row 0 is the outer edge of the band, so characters whose tops point outwards
     come out upright."""
     r_out, r_in = radius * cfg.band_outer, radius * cfg.band_inner
+    if band is not None:
+        r_out, r_in = band
     h = cfg.unwrap_height
     r_mid = (r_out + r_in) / 2
     # Keep the aspect at the middle radius: width = arc length scaled like the height.
@@ -188,18 +193,52 @@ def _empty_runs(empty: np.ndarray) -> list[tuple[int, int]]:
     return sorted(runs, key=lambda r: -r[1])
 
 
-def _gap_start(ink: np.ndarray, centre: tuple[float, float], radius: float, cfg: TextConfig) -> list[float]:
-    """Start angles for the unwrap: the middle of the widest empty arcs of the text band."""
-    probe = unwrap_ring(ink, centre, radius, 0.0, cfg)
-    prof = (probe > 60).sum(axis=0) if probe.size else np.zeros(1)
-    w = len(prof)
-    empty = prof <= max(1, int(0.02 * probe.shape[0]))
-    runs = _empty_runs(empty)
-    starts = [((s + n / 2) / w * 360.0) % 360.0 for s, n in runs[:2] if n > 0]
-    if not starts:
-        starts = [180.0]
-    if 180.0 not in starts and len(starts) < 2:
-        starts.append(180.0)
+def text_band(
+    ink: np.ndarray, centre: tuple[float, float], radius: float, cfg: TextConfig
+) -> tuple[float, float]:
+    """(outer, inner) radius of the text band: inside the outer ring line, found on the radial profile."""
+    h = 48
+    radii = radius * 1.08 - np.arange(h) / max(1, h - 1) * radius * 0.48
+    outer = radius * cfg.band_outer
+    # The ring: the densest row in the outer half of the profile; the band starts inside it.
+    raw = unwrap_ring_raw(ink, centre, radius * 1.08, radius * 0.6, h)
+    prof = (raw > 60).mean(axis=1)
+    top = prof[: h // 2]
+    if top.size and top.max() >= 0.5:
+        k = int(np.argmax(top))
+        while k < h - 1 and prof[k] >= 0.5 * top.max():
+            k += 1
+        outer = min(outer, float(radii[min(h - 1, k)]) * 0.99)
+    return outer, min(outer * 0.6, radius * cfg.band_inner)
+
+
+def unwrap_ring_raw(
+    ink: np.ndarray, centre: tuple[float, float], r_out: float, r_in: float, h: int
+) -> np.ndarray:
+    """Polar samples of ``ink`` between two radii (no ring removal), 360 columns."""
+    theta = np.radians(np.arange(360, dtype=np.float32))[None, :]
+    rr = (r_out - np.arange(h, dtype=np.float32) / max(1, h - 1) * (r_out - r_in))[:, None]
+    mx = (centre[0] + rr * np.sin(theta)).astype(np.float32)
+    my = (centre[1] - rr * np.cos(theta)).astype(np.float32)
+    return cv2.remap(ink, mx, my, cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _gap_start(
+    ink: np.ndarray, centre: tuple[float, float], band: tuple[float, float], cfg: TextConfig
+) -> list[float]:
+    """Start angles for the unwrap: the middle of the emptiest 40-degree arcs of the text band."""
+    r_out, r_in = band
+    mid = unwrap_ring_raw(ink, centre, r_out - 0.2 * (r_out - r_in), r_in + 0.2 * (r_out - r_in), 16)
+    prof = (mid > 60).sum(axis=0).astype(np.float32)
+    win = np.ones(41, np.float32)
+    circ = np.concatenate([prof[-20:], prof, prof[:20]])
+    score = np.convolve(circ, win, mode="valid")[:360]
+    order = np.argsort(score, kind="stable")
+    starts: list[float] = [float(order[0])]
+    for a in order[1:]:
+        if all(min(abs(a - b), 360 - abs(a - b)) > 60 for b in starts):
+            starts.append(float(a))
+            break
     return starts
 
 
@@ -221,7 +260,7 @@ def _ocr_line(strip: np.ndarray, cfg: TextConfig) -> tuple[str, float]:
     img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     try:
         data = pytesseract.image_to_data(
-            img, lang=cfg.lang, config="--psm 7", output_type=pytesseract.Output.DICT, timeout=5
+            img, lang=cfg.lang, config="--psm 7", output_type=pytesseract.Output.DICT, timeout=20
         )
     except (RuntimeError, pytesseract.TesseractError, OSError):
         return "", 0.0
@@ -274,10 +313,13 @@ def read_ring_text(
     ink = np.where(ink >= max(30.0, thr * cfg.threshold_factor), 255, 0).astype(np.uint8)
 
     tries: list[tuple[str, float, float]] = []  # (text, ocr confidence, start angle)
-    for start in _gap_start(ink, (cx, cy), radius, cfg)[: cfg.max_ocr_calls]:
-        strip = _crop_to_ink(unwrap_ring(ink, (cx, cy), radius, start, cfg))
+    band = text_band(ink, (cx, cy), radius, cfg)
+    for start in _gap_start(ink, (cx, cy), band, cfg)[: cfg.max_ocr_calls]:
+        strip = _crop_to_ink(unwrap_ring(ink, (cx, cy), radius, start, cfg, band=band))
         if strip.shape[1] < cfg.unwrap_height:
             continue
+        if cfg.erode_px > 1:
+            strip = cv2.erode(strip, np.ones((cfg.erode_px, cfg.erode_px), np.uint8))
         if cfg.stretch != 1.0:
             strip = cv2.resize(strip, None, fx=cfg.stretch, fy=1.0, interpolation=cv2.INTER_LINEAR)
         text, conf = _ocr_line(strip, cfg)
@@ -292,11 +334,12 @@ def read_ring_text(
     if candidates:
         scored = []
         for t, conf, _ in tries:
-            cand, sim = best_candidate(t, candidates)
-            scored.append((sim, conf, t, cand))
-        sim, conf, t, cand = max(scored, key=lambda s: (s[0], s[1]))
+            sims = sorted(((similarity(t, c), c) for c in candidates), reverse=True)
+            second = sims[1][0] if len(sims) > 1 else 0.0
+            scored.append((sims[0][0], sims[0][0] - second, conf, t, sims[0][1]))
+        sim, margin, conf, t, cand = max(scored, key=lambda s: (s[0], s[2]))
         out.raw = t
-        if cand is not None and sim >= cfg.min_candidate_similarity:
+        if sim >= cfg.min_candidate_similarity and (margin >= cfg.min_candidate_margin or sim >= 0.8):
             out.text, out.confidence = cand, round(sim, 3)
             out.notes.append(f"ring text matched to candidate (similarity {sim:.2f})")
             return out

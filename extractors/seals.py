@@ -97,6 +97,7 @@ class ShapeLimits(_Strict):
     min_fill: float = Field(ge=0.0, lt=1.0)
     min_interior_after_lines: float = Field(ge=0.0, lt=1.0)
     min_confidence: float = Field(ge=0.0, le=1.0)
+    max_outside_density: float = Field(ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> ShapeLimits:
@@ -252,9 +253,35 @@ def ring_coverage(
     return float(hit.any(axis=1).mean())
 
 
-def _upright_rect(
-    mask: np.ndarray, rect: tuple[tuple[float, float], tuple[float, float], float]
-) -> np.ndarray:
+def outside_density(ink: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """Ink fraction in a frame 10-25 % of the box size around it (in-image part; none: 0).
+
+    A seal stands out from the paper around it; noise and dense red areas do not."""
+    h, w = ink.shape[:2]
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    outer = (
+        max(0, int(x0 - 0.25 * bw)),
+        max(0, int(y0 - 0.25 * bh)),
+        min(w, int(x1 + 0.25 * bw)),
+        min(h, int(y1 + 0.25 * bh)),
+    )
+    inner = (
+        max(0, int(x0 - 0.1 * bw)),
+        max(0, int(y0 - 0.1 * bh)),
+        min(w, int(x1 + 0.1 * bw)),
+        min(h, int(y1 + 0.1 * bh)),
+    )
+    a_out = (outer[2] - outer[0]) * (outer[3] - outer[1])
+    a_in = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    if a_out - a_in <= 0:
+        return 0.0
+    s_out = int((ink[outer[1] : outer[3], outer[0] : outer[2]] > 0).sum())
+    s_in = int((ink[inner[1] : inner[3], inner[0] : inner[2]] > 0).sum())
+    return (s_out - s_in) / (a_out - a_in)
+
+
+def _upright_rect(mask: np.ndarray, rect: tuple[Sequence[float], Sequence[float], float]) -> np.ndarray:
     """The min-area rectangle's content rotated upright (axis-aligned crop)."""
     (cx, cy), (rw, rh), ang = rect
     m = cv2.getRotationMatrix2D((cx, cy), ang, 1.0)
@@ -499,6 +526,12 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
     ink = _drop_specks(mask, cfg.min_speck_px)
     if not ink.any():
         return []
+    raw_px = int(np.count_nonzero(mask))
+    if raw_px > 0.05 * mask.size:
+        # Colour noise: "ink" everywhere but almost every ink pixel lies on an edge (no strokes).
+        core = int(np.count_nonzero(cv2.erode(mask, np.ones((3, 3), np.uint8))))
+        if core < 0.2 * raw_px:
+            return []
     short = min(H, W)
     k = max(3, round(cfg.close_frac * short))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -509,6 +542,7 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
     boxes = [cv2.boundingRect(c) for c in contours]
     in_line = _text_line_members(boxes, min_size)
     out: list[_Cand] = []
+    found: list[_Cand] = []
     for idx, cnt in enumerate(contours):
         x, y, w, h = boxes[idx]
         if idx in in_line:
@@ -524,16 +558,20 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
                 # two overlapping round seals also make an oval-looking blob
                 split = _hough_split((x, y, w, h), ink, dil, color, cfg, min_size)
                 if len(split) >= 2:
-                    out.extend(split)
+                    found.extend(split)
                     continue
-            out.append(cand)
+            found.append(cand)
         elif (
             cfg.hough.enabled
             and max(w, h) >= min_size
             and not big
             and min(w, h) <= cfg.hough.max_blob_frac * short
         ):
-            out.extend(_hough_split((x, y, w, h), ink, dil, color, cfg, min_size))
+            found.extend(_hough_split((x, y, w, h), ink, dil, color, cfg, min_size))
+    # A seal stands out from the paper around it; colour noise and dense red areas do not.
+    for c in found:
+        if outside_density(closed, c.box) <= cfg.shape.max_outside_density:
+            out.append(c)
     return out
 
 

@@ -242,6 +242,9 @@ def review(
     console.print(f"状态 status: [bold]{result.status}[/bold]" + (f"   报告 report: {html}" if html else ""))
 
 
+from evidence import orchestration_cli as _orchestration  # noqa: E402,F401  (registers commands)
+
+
 def main() -> None:
     app()
 

@@ -1,4 +1,5 @@
-"""Prefect flow ``process_document``: a thin wrapper over ``pipeline.processing``.
+"""Prefect flow ``process_document``: a thin wrapper over ``pipeline.processing`` and the index's
+idempotent work bookkeeping (``pipeline.index.work``).
 
 Retries sit only on store I/O and on OCR/extraction; everything else is plain function calls."""
 
@@ -9,6 +10,17 @@ import time
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline.index import MAX_ATTEMPTS, open_index
+from pipeline.index.work import (
+    RunGaveUpError,
+    decide,
+    make_room,
+    record_failure,
+    record_success,
+    record_upload,
+    submission_ready,
+    work_key,
+)
 from pipeline.loading import sha256_of
 from pipeline.model import ExtractionResult
 from pipeline.options import PipelineOptions
@@ -49,31 +61,53 @@ def save_result_task(store: ObjectStore, outcome: ExtractionOutcome, overwrite: 
 
 
 @flow(name="process_document", log_prints=False)
-def process_document(key: str, force: bool = False) -> ProcessSummary:
+def process_document(key: str, force: bool = False, review_when_complete: bool = False) -> ProcessSummary:
     """Extract one upload (``uploads/<submission>/<file>``) and store its result.
 
-    An upload whose content already has a result for this pipeline version is not re-read
-    unless ``force`` is set."""
+    Work is keyed by (content sha256, pipeline version, config hash) in the index: content that
+    already has a current result is not re-read unless ``force`` is set, and the same content
+    arriving twice costs one run. ``review_when_complete``: afterwards, review the submission if
+    every document it lists now has a result (used by the upload triggers)."""
     logger = get_run_logger()
     t0 = time.perf_counter()
     store = open_store()
+    index = open_index()
     options = PipelineOptions.from_env()
     upload = fetch_upload_task(store, key)
     sha = sha256_of(upload.data)
-    if not force:
-        previous = existing_result_task(store, sha)
-        if previous is not None:
-            logger.info("result for %s already stored (sha256 %s); skipped", key, sha[:12])
-            return summarize(key, previous, reused=True, seconds=time.perf_counter() - t0)
-    outcome = extract_task(upload, options)
-    save_result_task(store, outcome, overwrite=force)
-    result = outcome.result
-    logger.info(
-        "processed %s: %s, %d pages, %d fields, %d errors",
-        key,
-        result.document.doc_type,
-        result.document.pages,
-        len(result.fields),
-        len(result.errors),
-    )
-    return summarize(key, result, reused=False, seconds=time.perf_counter() - t0)
+    work = work_key(sha, options)
+    record_upload(index, upload, sha)
+    decision = decide(index, store, work, key=key, force=force)
+    if decision.action == "gave_up":
+        raise RunGaveUpError(
+            f"已连续失败 {key} failed {MAX_ATTEMPTS} times ({decision.error}); "
+            "fix the cause, then run `evidence reprocess --failed`"
+        )
+    if decision.action == "reuse":
+        assert decision.result is not None
+        logger.info("result for %s already stored (sha256 %s); skipped", key, sha[:12])
+        summary = summarize(key, decision.result, reused=True, seconds=time.perf_counter() - t0)
+    else:
+        try:
+            outcome = extract_task(upload, options)
+            make_room(index, store, work)
+            rkey = save_result_task(store, outcome, True)
+            record_success(index, work, outcome.result, rkey)
+        except BaseException as exc:
+            record_failure(index, work, exc)
+            raise
+        result = outcome.result
+        logger.info(
+            "processed %s: %s, %d pages, %d fields, %d errors",
+            key,
+            result.document.doc_type,
+            result.document.pages,
+            len(result.fields),
+            len(result.errors),
+        )
+        summary = summarize(key, result, reused=False, seconds=time.perf_counter() - t0)
+    if review_when_complete and upload.submission_id and submission_ready(store, index, upload.submission_id):
+        from flows.dispatch import review_and_record
+
+        review_and_record(upload.submission_id)
+    return summary

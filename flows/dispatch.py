@@ -1,0 +1,243 @@
+"""How runs are started for upload events: in this process, or through Prefect deployments.
+
+``EVIDENCE_DISPATCH`` chooses:
+
+- ``inprocess`` (default, the embedded mode): a queue and background worker threads
+  (``EVIDENCE_DISPATCH_WORKERS``, default 1) run the flows in this process; an event is marked
+  processed in the index when its flow run has finished, so after a crash the webhook/watcher
+  re-dispatches it.
+- ``deployment`` (scale-out): ``prefect.deployments.run_deployment`` creates a flow run for the
+  deployments named by ``EVIDENCE_DEPLOYMENT_PROCESS`` (default
+  ``process_document/process-document``) and ``EVIDENCE_DEPLOYMENT_REVIEW`` (default
+  ``review_submission/review-submission``) without waiting; the event id is the flow run's
+  idempotency key, so a re-dispatched event never creates a second run. Workers pick them up.
+
+Both implement ``pipeline.events.Dispatcher``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Literal
+
+from pipeline.errors import ConfigError, EvidenceError
+from pipeline.index import Index, open_index
+from pipeline.store import ObjectStore, open_store
+from pipeline.store.keys import declared_key
+
+log = logging.getLogger(__name__)
+
+ENV_DISPATCH = "EVIDENCE_DISPATCH"
+ENV_DISPATCH_WORKERS = "EVIDENCE_DISPATCH_WORKERS"
+ENV_DEPLOYMENT_PROCESS = "EVIDENCE_DEPLOYMENT_PROCESS"
+ENV_DEPLOYMENT_REVIEW = "EVIDENCE_DEPLOYMENT_REVIEW"
+DEFAULT_PROCESS_DEPLOYMENT = "process_document/process-document"
+DEFAULT_REVIEW_DEPLOYMENT = "review_submission/review-submission"
+
+
+def latest_review_key(store: ObjectStore, submission_id: str) -> str | None:
+    """The newest ``reviews/<id>/<timestamp>.json`` (timestamps sort as text)."""
+    keys = [i.key for i in store.list(f"reviews/{submission_id}/") if i.key.endswith(".json")]
+    return keys[-1] if keys else None
+
+
+def review_and_record(submission_id: str, *, process_missing: bool = False) -> str | None:
+    """Run the ``review_submission`` flow and record its findings in the index. Returns the
+    review's key, or None when the submission has no ``declared.yaml`` yet."""
+    from flows.review_submission import review_submission
+    from pipeline.processing import load_declared
+
+    store = open_store()
+    index = open_index()
+    declared = load_declared(store, submission_id)
+    if declared is None or not store.exists(declared_key(submission_id)):
+        log.info("review of %s skipped: no declared.yaml yet", submission_id)
+        return None
+    index.ensure_submission(submission_id, declared)
+    result = review_submission(submission_id, process_missing=process_missing)
+    key = latest_review_key(store, submission_id) or ""
+    index.record_review(
+        submission_id,
+        status=result.status,
+        review_key=key,
+        findings=[(f.rule, f.outcome, f.severity) for f in result.findings],
+        applicant_name=result.applicant,
+        solution_name=result.solution,
+    )
+    return key
+
+
+Job = tuple[Literal["process", "review"], str, int | None]
+
+
+class InProcessDispatcher:
+    """Runs flows on background threads of this process (embedded mode)."""
+
+    def __init__(
+        self,
+        index: Index | None = None,
+        *,
+        workers: int = 1,
+        process: Callable[[str], object] | None = None,
+        review: Callable[[str], object] | None = None,
+    ) -> None:
+        self._index = index
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._pending: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._process = process or _run_process_document
+        self._review = review or (lambda sid: review_and_record(sid))
+        self.completed = 0
+        self.failed = 0
+        self._threads = [
+            threading.Thread(target=self._work, name=f"evidence-dispatch-{n}", daemon=True)
+            for n in range(max(1, workers))
+        ]
+        for t in self._threads:
+            t.start()
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = open_index()
+        return self._index
+
+    def _submit(self, job: Job) -> None:
+        kind, target, event_id = job
+        with self._lock:
+            if (kind, target) in self._pending:
+                if event_id is not None:  # already queued: this event is covered by that run
+                    self.index.mark_event(event_id, dispatched=True, processed=True)
+                return
+            self._pending.add((kind, target))
+        if event_id is not None:
+            self.index.mark_event(event_id, dispatched=True)
+        self._queue.put(job)
+
+    def process(self, key: str, *, event_id: int | None = None) -> None:
+        self._submit(("process", key, event_id))
+
+    def review(self, submission_id: str, *, event_id: int | None = None) -> None:
+        self._submit(("review", submission_id, event_id))
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                self._queue.task_done()
+                return
+            kind, target, event_id = job
+            with self._lock:
+                self._pending.discard((kind, target))
+            error: str | None = None
+            try:
+                (self._process if kind == "process" else self._review)(target)
+                self.completed += 1
+            except Exception as exc:  # recorded on the event and in the run; the worker goes on
+                self.failed += 1
+                error = exc.message if isinstance(exc, EvidenceError) else f"{type(exc).__name__}: {exc}"
+                log.warning("%s of %s failed: %s", kind, target, error)
+            finally:
+                if event_id is not None:
+                    try:
+                        self.index.mark_event(event_id, processed=True, error=error)
+                    except Exception as exc:
+                        log.warning("could not mark event %d processed: %s", event_id, exc)
+                self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every queued job has finished."""
+        self._queue.join()
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers (after the queued jobs when ``wait``)."""
+        if wait:
+            self.join()
+        for _ in self._threads:
+            self._queue.put(None)
+        if wait:
+            for t in self._threads:
+                t.join()
+
+
+def _run_process_document(key: str) -> object:
+    from flows.process_document import process_document
+
+    return process_document(key, review_when_complete=True)
+
+
+class DeploymentDispatcher:
+    """Creates flow runs of Prefect deployments (scale-out); workers on other machines run them."""
+
+    def __init__(
+        self,
+        index: Index | None = None,
+        *,
+        process_deployment: str | None = None,
+        review_deployment: str | None = None,
+    ) -> None:
+        self._index = index
+        self.process_deployment = process_deployment or os.environ.get(
+            ENV_DEPLOYMENT_PROCESS, DEFAULT_PROCESS_DEPLOYMENT
+        )
+        self.review_deployment = review_deployment or os.environ.get(
+            ENV_DEPLOYMENT_REVIEW, DEFAULT_REVIEW_DEPLOYMENT
+        )
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = open_index()
+        return self._index
+
+    def _run(self, deployment: str, parameters: dict[str, object], event_id: int | None, kind: str) -> None:
+        from prefect.deployments import run_deployment
+
+        run_deployment(
+            deployment,
+            parameters=parameters,
+            timeout=0,
+            as_subflow=False,
+            idempotency_key=f"evidence-event-{event_id}-{kind}" if event_id is not None else None,
+        )
+        if event_id is not None:
+            self.index.mark_event(event_id, dispatched=True, processed=True)
+
+    def process(self, key: str, *, event_id: int | None = None) -> None:
+        self._run(self.process_deployment, {"key": key, "review_when_complete": True}, event_id, "process")
+
+    def review(self, submission_id: str, *, event_id: int | None = None) -> None:
+        self._run(
+            self.review_deployment,
+            {"submission_id": submission_id, "process_missing": False},
+            event_id,
+            "review",
+        )
+
+    def join(self) -> None:
+        """Nothing to wait for here: the runs belong to the workers."""
+
+    def close(self, *, wait: bool = True) -> None:
+        """Nothing to close."""
+
+
+Dispatcher = InProcessDispatcher | DeploymentDispatcher
+
+
+def dispatcher_from_env(index: Index | None = None) -> Dispatcher:
+    """The dispatcher chosen by ``EVIDENCE_DISPATCH`` (``inprocess`` or ``deployment``)."""
+    mode = os.environ.get(ENV_DISPATCH, "inprocess").strip().lower() or "inprocess"
+    if mode == "inprocess":
+        raw = os.environ.get(ENV_DISPATCH_WORKERS, "1").strip() or "1"
+        if not raw.isdigit() or int(raw) < 1:
+            raise ConfigError(f"无效的配置 invalid {ENV_DISPATCH_WORKERS}={raw!r}: use a whole number >= 1")
+        return InProcessDispatcher(index, workers=int(raw))
+    if mode == "deployment":
+        return DeploymentDispatcher(index)
+    raise ConfigError(
+        f"无效的调度方式 invalid {ENV_DISPATCH}={mode!r}: use 'inprocess' (run flows in this process) "
+        "or 'deployment' (create runs of Prefect deployments for workers)"
+    )

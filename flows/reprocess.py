@@ -1,0 +1,190 @@
+"""Prefect flow ``reprocess``: staff batch re-processing over a bounded thread pool.
+
+One flow run maps the selected documents over a ``ThreadPoolTaskRunner``, keeping at most
+``concurrency`` document tasks in flight. Each task is ``pipeline.index.work.process_key``:
+idempotent, recorded per document in the index, never raising for a document problem. So a
+batch is resumable: after a crash a rerun finds the finished documents current ("unchanged")
+and runs only the rest (``force`` redoes everything). The affected submissions' reviews are
+refreshed at the end.
+
+Progress goes to in-process observers (``observe``: the CLI's progress bar) as each document
+finishes; a flow run started elsewhere reports through the index (``runs``/``documents``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pydantic import BaseModel, Field
+
+from pipeline.config_hash import config_hash
+from pipeline.index import Index, Selection, open_index
+from pipeline.index.plan import Plan, PlanItem, plan_reprocess
+from pipeline.index.work import WorkOutcome, process_key
+from pipeline.options import PipelineOptions
+from pipeline.store import ObjectStore, open_store
+
+#: Upper bound of ``concurrency`` (the thread pool's size).
+MAX_CONCURRENCY = 32
+
+
+class BatchProgress(BaseModel):
+    """Counts so far; ``last`` is the document that just finished."""
+
+    total: int
+    done: int = 0
+    processed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    elapsed: float = 0.0
+    last: WorkOutcome | None = None
+
+
+class Failure(BaseModel):
+    key: str
+    error: str
+
+
+class ReprocessReport(BaseModel):
+    """The summary printed at the end of ``evidence reprocess``."""
+
+    pipeline_version: str
+    config_hash: str
+    selected: int
+    processed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    same_content: int = 0
+    failures: list[Failure] = Field(default_factory=list)
+    reviews: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+ProgressObserver = Callable[[BatchProgress], None]
+_observers: list[ProgressObserver] = []
+
+
+@contextmanager
+def observe(observer: ProgressObserver) -> Iterator[None]:
+    """Call ``observer`` with the batch progress after every document (in-process runs only).
+    An exception raised by the observer stops the flow (the CLI's Ctrl-C; crash tests)."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+def _notify(progress: BatchProgress) -> None:
+    for observer in list(_observers):
+        observer(progress)
+
+
+@task(name="reprocess-document", cache_policy=NO_CACHE)
+def reprocess_document(store: ObjectStore, index: Index, key: str, force: bool, chash: str) -> WorkOutcome:
+    return process_key(store, index, key, options=PipelineOptions.from_env(), chash=chash, force=force)
+
+
+def make_plan(selection: Selection, *, force: bool = False) -> Plan:
+    """The plan for ``selection`` under the current configuration (used by ``--dry-run``)."""
+    return plan_reprocess(open_index(), open_store(), selection, config_hash=config_hash(), force=force)
+
+
+# (cast: TaskRunner is invariant in its future type, the decorator's annotation is too narrow)
+_RUNNER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
+
+
+@flow(name="reprocess", task_runner=_RUNNER)
+def reprocess(
+    selection: Selection, force: bool = False, concurrency: int = 2, refresh_reviews: bool = True
+) -> ReprocessReport:
+    """Re-run extraction on the selected documents (see ``pipeline.index.plan`` for the
+    reasons a document runs) and refresh the reviews of the submissions that changed."""
+    logger = get_run_logger()
+    t0 = time.perf_counter()
+    concurrency = max(1, min(concurrency, MAX_CONCURRENCY))
+    store, index = open_store(), open_index()
+    chash = config_hash()
+    plan = plan_reprocess(index, store, selection, config_hash=chash, force=force)
+    todo: list[PlanItem] = plan.to_run
+    report = ReprocessReport(
+        pipeline_version=plan.pipeline_version,
+        config_hash=chash,
+        selected=len(plan.items),
+        unchanged=plan.count("unchanged"),
+        skipped=plan.count("gave_up"),
+        same_content=plan.count("same_content"),
+    )
+    report.failures.extend(
+        Failure(key=i.key, error=f"not retried: {i.detail}") for i in plan.items if i.reason == "gave_up"
+    )
+    progress = BatchProgress(total=len(todo))
+    logger.info(
+        "reprocess: %d selected, %d to run, %d unchanged (pipeline %s, config %s)",
+        len(plan.items),
+        len(todo),
+        report.unchanged,
+        plan.pipeline_version,
+        chash,
+    )
+    changed: set[str] = set()
+    pending = iter(todo)
+    in_flight: dict[PrefectFuture[WorkOutcome], PlanItem] = {}
+
+    def fill() -> None:
+        while len(in_flight) < concurrency:
+            item = next(pending, None)
+            if item is None:
+                return
+            future = reprocess_document.submit(store, index, item.key, item.force, chash)
+            in_flight[future] = item
+
+    fill()
+    while in_flight:
+        future = next(as_completed(list(in_flight)))
+        item = in_flight.pop(future)
+        try:
+            outcome = future.result()
+        except Exception as exc:  # process_key does not raise for documents; this is infrastructure
+            outcome = WorkOutcome(key=item.key, outcome="failed", error=f"{type(exc).__name__}: {exc}")
+        progress.done += 1
+        if outcome.outcome == "processed":
+            progress.processed += 1
+            report.processed += 1
+            changed.add(item.submission_id)
+        elif outcome.outcome == "unchanged":
+            progress.unchanged += 1
+            report.unchanged += 1
+        else:
+            progress.failed += 1
+            report.failed += 1
+            report.failures.append(Failure(key=item.key, error=outcome.error or outcome.outcome))
+            changed.add(item.submission_id)
+        progress.elapsed = time.perf_counter() - t0
+        progress.last = outcome
+        _notify(progress)
+        fill()
+    if refresh_reviews:
+        from flows.dispatch import review_and_record
+
+        for sid in sorted(changed):
+            key = review_and_record(sid)  # the review_submission flow, as a subflow
+            if key:
+                report.reviews.append(sid)
+    report.seconds = round(time.perf_counter() - t0, 2)
+    logger.info(
+        "reprocess done: %d processed, %d unchanged, %d failed, %d reviews in %.1fs",
+        report.processed,
+        report.unchanged,
+        report.failed,
+        len(report.reviews),
+        report.seconds,
+    )
+    return report

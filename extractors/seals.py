@@ -98,6 +98,7 @@ class ShapeLimits(_Strict):
     min_interior_after_lines: float = Field(ge=0.0, lt=1.0)
     min_confidence: float = Field(ge=0.0, le=1.0)
     max_outside_density: float = Field(ge=0.0, le=1.0)
+    max_rect_frac: float = Field(gt=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> ShapeLimits:
@@ -349,6 +350,9 @@ def _classify(
             and min_cov >= sh.min_frame_side
             and interior >= sh.min_interior_after_lines
         ):
+            short = min(ink.shape[:2])
+            if max(rw, rh) > sh.max_rect_frac * short and fill < 0.2:
+                return None  # a page border or a framed block, not a stamp
             shape: ShapeName = "square" if r_aspect <= sh.max_aspect_square else "rectangle"
             conf = 0.3 + 0.7 * mean_cov * min(1.0, rect_fit / 0.95)
             return _Cand(
@@ -364,6 +368,8 @@ def _classify(
         # A rectangle that is no stamp: do not try it as an ellipse either.
         return None
 
+    if len(hull) < 5:
+        return None
     (ecx, ecy), (ea, eb), eang = cv2.fitEllipse(hull)
     if min(ea, eb) < 4:
         return None
@@ -552,7 +558,10 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
         big = w * h > cfg.size.max_area_frac * W * H
         if big and float((ink[y : y + h, x : x + w] > 0).mean()) < cfg.size.big_min_fill:
             continue
-        cand = _classify(cnt, ink, dil, color, cfg)
+        try:
+            cand = _classify(cnt, ink, dil, color, cfg)
+        except cv2.error:  # degenerate contour
+            cand = None
         if cand is not None and min(cand.box[2] - cand.box[0], cand.box[3] - cand.box[1]) >= min_size * 0.9:
             if cand.shape == "oval" and cfg.hough.enabled and not big:
                 # two overlapping round seals also make an oval-looking blob

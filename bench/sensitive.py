@@ -137,6 +137,11 @@ def samples(root: Path, use_ocr: bool) -> None:
         except ImportError as exc:
             print(f"\n(pipeline.runner.read_document not importable: {exc}; scanned documents skipped)")
     thr = load_config().screening.finding_threshold
+    stars = "☆*＊" + load_config().screening.ocr.star_lookalikes  # OCR may read ★ as 女
+
+    def cmp(text: str) -> str:
+        return compact(text, stars)
+
     print(f"\nSample documents under {root}")
     stats: dict[str, list[int]] = {}  # variant -> [tp, fn, fp_classified, letters_with_class_hit]
     ocr_ms: list[float] = []
@@ -167,7 +172,7 @@ def samples(root: Path, use_ocr: bool) -> None:
             strong = [h for h in hits if h.score >= thr]
             matched: set[int] = set()
             for exp in t.get("sensitive", []):
-                want = compact(exp["text"])
+                want = cmp(exp["text"])
                 k = next(
                     (
                         i
@@ -175,7 +180,11 @@ def samples(root: Path, use_ocr: bool) -> None:
                         if i not in matched
                         and h.page == exp["page"]
                         and h.category == exp.get("category", h.category)
-                        and (want in compact(h.text) or compact(h.text) in want)
+                        and (
+                            want in cmp(h.text)
+                            or cmp(h.text) in want
+                            or (h.bbox is not None and iou(h.bbox, tuple(exp["bbox"])) >= 0.3)  # OCR'd text
+                        )
                     ),
                     None,
                 )

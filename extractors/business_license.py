@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from extractors import uscc as uscc_mod
 from extractors.amounts import parse_amount
 from extractors.dates import OPEN_END_WORDS, find_dates, find_ranges, parse_date
-from extractors.licence_reread import other_engine_for, reread_enabled, reread_page
+from extractors.licence_reread import engine_family, other_engine_for, reread_enabled, reread_page
 from extractors.text import LabelHit, LineIndex, find_labels, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, ExtractedField, Line, Word
@@ -71,8 +71,12 @@ FIELDS = (
 FIELD_ORDER = FIELDS
 #: Fields whose absence or weakness on an OCR page triggers the second engine's reading.
 KEY_FIELDS = ("company_name", "company_type", "legal_representative", "established_date")
+SECONDARY_FIELDS = ("registered_capital", "validity_end", "address", "business_scope", "issue_date")
 WEAK = 0.75
 """A key field below this confidence counts as weak (see KEY_FIELDS)."""
+ENGINE_WEIGHT: dict[str, float] = {"rapidocr": 1.0, "tesseract": 0.85}
+"""When the engines disagree, a reading's confidence counts this much (measured on the real
+licences: RapidOCR misreads fewer characters than Tesseract on photographed licences)."""
 MIN_REPORT = 0.3
 """Text fields below this confidence are not reported (an invalid code is, with its note)."""
 
@@ -92,6 +96,7 @@ class LicenceConfig(BaseModel):
     company_type_words: list[str]
     company_type_keywords: list[str]
     authority_suffixes: list[str]
+    non_name_words: list[str] = []
 
     @field_validator("labels")
     @classmethod
@@ -447,6 +452,8 @@ def _company_name(v: _Value) -> list[_Found]:
     cjk = sum(1 for c in value if is_cjk(c))
     if cjk < 4 or value.startswith(t.type_words):
         return []
+    if value.count("（") != value.count("）"):
+        return []  # a parenthesis lost by OCR: the name cannot be restored with certainty
     if last_suffix is None and (cjk < 6 or re.search(r"[A-Za-z0-9]", value)):
         return []  # no suffix and short or mixed with Latin: too likely noise
     a, b = v.start + first, v.start + end
@@ -459,6 +466,8 @@ def _legal_representative(v: _Value) -> list[_Found]:
     m = _NAME_RUN.search(text, skip)
     if m is None or m.start() > skip + 2 or len(m.group()) > 4 or m.group()[0] in _NOT_NAME_START:
         return []
+    if any(w in m.group() for w in load_config().non_name_words):
+        return []
     a, b = v.start + m.start(), v.start + m.end()
     return [_Found("legal_representative", m.group(), m.group(), _conf(0.85, v, a, b), v.li.bbox_for(a, b))]
 
@@ -470,6 +479,11 @@ def _company_type(v: _Value) -> list[_Found]:
     if m is None:
         return []
     value = m.group()
+    lead = min((k for w in t.type_words if (k := value.find(w)) >= 0), default=0)
+    if 0 < lead <= 2:
+        value = value[lead:]
+        text = text[lead:]
+        v = _Value(v.li, v.start + lead, v.end, v.label_errors)
     for closer in ("】", "]", "）", ")"):
         if closer in value:
             value = value[: value.rfind(closer) + 1]
@@ -489,7 +503,9 @@ def _company_type(v: _Value) -> list[_Found]:
     a = v.start
     b = min(v.start + len(value), v.end)
     raw = v.text[: b - a]
-    return [_Found("company_type", normalize_name(value), raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b), notes)]
+    return [
+        _Found("company_type", normalize_name(value), raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b), notes)
+    ]
 
 
 def _date_field(name: str) -> Callable[[_Value], list[_Found]]:
@@ -517,8 +533,12 @@ def _registered_capital(v: _Value) -> list[_Found]:
     if amt is None or amt.value <= 0:
         return []
     a, b = v.start + amt.span[0], v.start + amt.span[1]
-    notes = [] if amt.form == "capital" else []
-    return [_Found("registered_capital", float(amt.value), amt.raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b), notes)]
+    notes: list[str] = []
+    return [
+        _Found(
+            "registered_capital", float(amt.value), amt.raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b), notes
+        )
+    ]
 
 
 def _validity(v: _Value) -> list[_Found]:
@@ -534,7 +554,9 @@ def _validity(v: _Value) -> list[_Found]:
             out.append(_Found("validity_start", r.start.iso, r.start.raw, conf, bbox))
         if r.open_end:
             word = next((w for w in OPEN_END_WORDS if w in r.raw), "长期")
-            out.append(_Found("validity_end", None, r.raw, conf, bbox, ["长期", f"open-ended ({word}): no end date"]))
+            out.append(
+                _Found("validity_end", None, r.raw, conf, bbox, ["长期", f"open-ended ({word}): no end date"])
+            )
         elif r.end is not None:
             out.append(_Found("validity_end", r.end.iso, r.end.raw, conf, bbox))
         return out
@@ -597,13 +619,16 @@ def _address(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
         return []
     value = normalize_name(text[m.start() :]).rstrip("，,。;；:：、")
     cjk = sum(1 for c in value if is_cjk(c))
-    if cjk < 4:
-        return []
+    if cjk < 5 or value.startswith("的") or not _PLACE.search(value) or re.search(r"[;；]|销售|经营", value):
+        return []  # fine print (…住所的醒目位置) or the scope, not an address
     boxes = [b for p in parts if (b := p.li.bbox_for(p.start, p.end)) is not None]
     bbox = _union(boxes)
     confs = [_conf(0.85, p) for p in parts]
     notes = [f"joined {len(parts)} lines"] if len(parts) > 1 else []
     return [_Found("address", value, text, round(min(confs), 3), bbox, notes)]
+
+
+_PLACE = re.compile(r"[省市县区镇乡村路街道巷号楼室幢栋弄里园]")
 
 
 def _business_scope(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
@@ -613,10 +638,16 @@ def _business_scope(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
     if sum(1 for c in value if is_cjk(c)) < 4:
         return []
     value = value.replace("(", "（").replace(")", "）").replace(":", "：").replace(";", "；")
+    value = _SCOPE_COLON.sub("；", value)
     boxes = [b for p in parts if (b := p.li.bbox_for(p.start, p.end)) is not None]
     confs = [_conf(0.85, p) for p in parts]
     notes = [f"joined {len(parts)} lines"] if len(parts) > 1 else []
     return [_Found("business_scope", value, text, round(min(confs), 3), _union(boxes), notes)]
+
+
+_SCOPE_COLON = re.compile(r"(?<!项目)(?<!是)(?<!范围)(?<!\d)：")
+"""In the scope a colon only follows a heading (一般项目： / 许可项目： / 一般经营项目是：); any other
+colon is an OCR reading of the item separator ；."""
 
 
 def _union(boxes: Sequence[BBox]) -> BBox | None:
@@ -702,7 +733,9 @@ def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int, exact: 
                 except uscc_mod.UsccError as e:
                     reason = e.code
                 note = f"not a valid USCC ({reason})" + ("" if exact else "; no unique repair")
-                out.append(_Found("uscc", raw, li.text[a:b], min(0.3, _conf(0.3, v)), li.bbox_for(a, b), [note]))
+                out.append(
+                    _Found("uscc", raw, li.text[a:b], min(0.3, _conf(0.3, v)), li.bbox_for(a, b), [note])
+                )
     return out
 
 
@@ -756,14 +789,35 @@ def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
     for name, parser in _SIMPLE.items():
         for _hit, v in _label_values(lines, hits, name):
             found.extend(parser(v))
-    for _hit, v in _label_values(lines, hits, "address", cut=False):
+    for _hit, v in _label_values(lines, hits, "address"):
         found.extend(_address(v, _continuation(lines, hits, v, max_rows=2, max_gap=1.2)))
-    for _hit, v in _label_values(lines, hits, "business_scope", cut=False):
+    for _hit, v in _label_values(lines, hits, "business_scope"):
         found.extend(_business_scope(v, _continuation(lines, hits, v, max_rows=12, max_gap=1.2)))
     for hit in hits:
         if hit.field == "registration_authority":
             found.extend(_issue_date(lines, hit))
+    if not any(f.name == "company_type" for f in found):
+        found.extend(_type_from_title(lines))
     return found
+
+
+def _type_from_title(lines: Sequence[LineIndex]) -> list[_Found]:
+    """The old 个体工商户营业执照 prints no 类型 (only 组成形式 个人经营): its title gives the type."""
+    for li in lines[:8]:
+        k = li.text.find("个体工商户营业执照")
+        if k >= 0:
+            v = _Value(li, k, k + 5)
+            return [
+                _Found(
+                    "company_type",
+                    "个体工商户",
+                    v.text,
+                    _conf(0.8, v),
+                    li.bbox_for(k, k + 5),
+                    ["from the title"],
+                )
+            ]
+    return []
 
 
 # --- choosing among readings ------------------------------------------------------------------
@@ -784,10 +838,10 @@ def _best_per_field(cands: Sequence[_Found]) -> dict[str, _Found]:
         for f in fs:
             groups.setdefault(_key(f.value), []).append(f)
 
-        def score(item: tuple[str, list[_Found]]) -> tuple[float, ...]:
+        def score(item: tuple[str, list[_Found]], name: str = name) -> tuple[float, ...]:
             members = item[1]
             engines = {m.engine for m in members}
-            top = max(m.confidence for m in members)
+            top = max(m.confidence * ENGINE_WEIGHT.get(engine_family(m.engine), 1.0) for m in members)
             valid = 1.0 if name == "uscc" and not any("not a valid" in n for n in members[0].notes) else 0.0
             return (valid, top + 0.1 * (len(engines) - 1), len(members))
 
@@ -811,7 +865,10 @@ def _needs_second_reading(best: dict[str, _Found]) -> bool:
     code = best.get("uscc") or best.get("registration_number")
     if code is None or code.confidence < WEAK or any("not a valid" in n or "fails" in n for n in code.notes):
         return True
-    return any(best.get(n) is None or best[n].confidence < WEAK for n in KEY_FIELDS)
+    if any(best.get(n) is None or best[n].confidence < WEAK for n in KEY_FIELDS):
+        return True
+    # the rest of a complete licence: one missing field is worth a second reading too
+    return any(best.get(n) is None for n in SECONDARY_FIELDS)
 
 
 def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:

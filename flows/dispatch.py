@@ -16,6 +16,7 @@ Both implement ``pipeline.events.Dispatcher``."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import queue
@@ -92,8 +93,15 @@ class InProcessDispatcher:
         self._review = review or (lambda sid: review_and_record(sid))
         self.completed = 0
         self.failed = 0
+        # Each worker runs in a copy of the creator's context, so Prefect settings made current
+        # there (a test harness, a profile) apply to the flows it runs.
         self._threads = [
-            threading.Thread(target=self._work, name=f"evidence-dispatch-{n}", daemon=True)
+            threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(self._work,),
+                name=f"evidence-dispatch-{n}",
+                daemon=True,
+            )
             for n in range(max(1, workers))
         ]
         for t in self._threads:

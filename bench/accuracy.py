@@ -80,15 +80,17 @@ class SetScore:
 
 def score_fields(score: SetScore, truth_fields: dict[str, Any], result: ExtractionResult, label: str) -> None:
     for name, truth in truth_fields.items():
-        got = [f.value for f in sorted(result.fields, key=lambda f: -f.confidence) if f.name == name]
-        if isinstance(truth, list):
-            got = [f.value for f in result.fields if f.name == name]
+        found = [f for f in sorted(result.fields, key=lambda f: -f.confidence) if f.name == name]
+        if not isinstance(truth, list):
+            found.sort(key=lambda f: -f.confidence)
+        got = [f.value for f in found if f.value is not None]
         fs = score.fields[name]
         if truth is None:
+            # None is a value for some fields (validity_end of a 长期 licence): reading it is a hit
             fs.nulls += 1
             if got:
                 fs.false_positives += 1
-                score.failures.append(f"{label}: {name} reported where truth is null")
+                score.failures.append(f"{label}: {name} reported {got[:1]!r} where truth is null")
             continue
         fs.total += 1
         if values_match(truth, got):

@@ -80,7 +80,7 @@ class SetScore:
 
 def score_fields(score: SetScore, truth_fields: dict[str, Any], result: ExtractionResult, label: str) -> None:
     for name, truth in truth_fields.items():
-        found = [f for f in sorted(result.fields, key=lambda f: -f.confidence) if f.name == name]
+        found = [f for f in result.fields if f.name == name]
         if not isinstance(truth, list):
             found.sort(key=lambda f: -f.confidence)
         got = [f.value for f in found if f.value is not None]

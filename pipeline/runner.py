@@ -226,6 +226,7 @@ def analyze(
     from extractors.classify import classify
     from extractors.compat_entries import find_entries
     from extractors.registry import run_extractors
+    from extractors.seal_fields import fields_from_seals
     from extractors.seals import detect_seals
     from extractors.sensitive import screen_document
 
@@ -269,6 +270,9 @@ def analyze(
                 detect_seals(page, read_text=options.seals.read_text, candidates=candidates or None)
             )
 
+    def do_seal_fields() -> None:
+        result.fields.extend(fields_from_seals(result.document.doc_type, result.seals, result.fields))
+
     def do_compat() -> None:
         result.compatibility.extend(find_entries(content, result.document.doc_type))
 
@@ -278,6 +282,7 @@ def analyze(
     step("classify", do_classify)
     step("extract", do_extract)
     step("seals", do_seals)
+    step("seal_fields", do_seal_fields)
     step("compatibility", do_compat)
     step("sensitive", do_screen)
 

@@ -33,6 +33,7 @@ Usage: python bench/engines.py [--set real|samples|all] [--configs a,b,...] [--l
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -109,7 +110,9 @@ def codes_in(text: str) -> tuple[set[str], set[str]]:
     return valid, repaired | valid
 
 
+@functools.lru_cache(maxsize=256)
 def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (cached: combinations reuse the texts of the single engines)."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
@@ -165,9 +168,15 @@ def sample_pages(limit: int | None) -> Iterator[Page]:
             ref_path = source / f"{Path(name).stem}.pdf"
             if not ref_path.is_file():
                 continue
-            ref_pages = [compact_text(p.text) for p in read_document(ref_path, options).pages]
             path = truth_path.parent / name
-            loaded = load_document(path.read_bytes(), name, options.limits)
+            if not path.is_file():
+                continue
+            ref_pages = [compact_text(p.text) for p in read_document(ref_path, options).pages]
+            try:
+                loaded = load_document(path.read_bytes(), name, options.limits)
+            except EvidenceError as e:
+                print(f"(cannot load {path}: {e.message}; skipped)")
+                continue
             try:
                 for i in range(min(loaded.page_count, len(ref_pages))):
                     if limit is not None and count >= limit:

@@ -543,7 +543,10 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)
     dil = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    # Outer boundaries of every component, also those inside another's hole (a seal inside a
+    # licence's printed frame): RETR_CCOMP puts them all on the top level.
+    all_contours, hier = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    contours = [c for i, c in enumerate(all_contours) if hier is not None and hier[0][i][3] < 0]
     min_size = max(float(cfg.size.min_px), cfg.size.min_frac * short)
     boxes = [cv2.boundingRect(c) for c in contours]
     in_line = _text_line_members(boxes, min_size)

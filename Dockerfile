@@ -22,8 +22,12 @@ COPY validators ./validators
 COPY flows ./flows
 COPY evidence ./evidence
 COPY config ./config
+# prefect.yaml (deployments, read by flows/deployments.py) and the compose healthcheck script
+COPY prefect.yaml ./
+COPY docker ./docker
 # Editable install: the code reads its YAML data from /app/config beside the packages.
-RUN pip install --no-cache-dir -e .
+# psycopg: the index on PostgreSQL (EVIDENCE_DB_URL=postgresql+psycopg://…) in compose.yaml.
+RUN pip install --no-cache-dir -e . "psycopg[binary]>=3.1"
 
 USER evidence
 WORKDIR /var/lib/evidence

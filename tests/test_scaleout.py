@@ -117,7 +117,7 @@ class PrefectServer:
     def env(self) -> dict[str, str]:
         env = _base_env(self.home / "prefect-home")
         env.update(
-            PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{self.home / 'prefect.db'}",
+            PREFECT_SERVER_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{self.home / 'prefect.db'}",
             PREFECT_SERVER_UI_ENABLED="false",
             PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
             PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED="false",

@@ -51,6 +51,7 @@ class OwnerConfig(BaseModel):
 
     authority_markers: list[str]
     company_markers: list[str]
+    authority_names: list[str] = []
 
 
 @dataclass

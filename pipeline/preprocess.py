@@ -32,6 +32,10 @@ class PreprocessOptions:
     max_upscale: float = 3.0
     max_long_side: int = 4000  # downscale larger images to this long side (0 = never)
     binarize: Binarize = "otsu"
+    # "max" takes the brightest channel: red seal ink (and blue or green tints) drops out while
+    # black text stays. Measured on the scanned samples: CER 9.8 % with luma, 5.3 % with max; on
+    # the real licences the same codes were read (12/19) and one name fewer (7/17 vs 8/17).
+    gray: Literal["luma", "max"] = "max"
     max_skew_deg: float = 8.0
     orientation_lang: str = "chi_sim"
 
@@ -62,7 +66,7 @@ def prepare_page(
     orientation check cannot run the OCR engine."""
     opts = options or PreprocessOptions()
     colour = _as_bgr(image_bgr)
-    norm = normalize_background(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY))
+    norm = normalize_background(to_gray(colour, opts.gray))
 
     small, small_scale = _analysis_copy(norm)
     text = _text_mask(_ink_mask(small))
@@ -88,6 +92,13 @@ def prepare_page(
         scale=scale,
         line_px=round(line_px * scale, 1),
     )
+
+
+def to_gray(colour: np.ndarray, method: Literal["luma", "max"]) -> np.ndarray:
+    """Grayscale for OCR: luma, or the brightest channel (drops coloured ink such as seals)."""
+    if method == "max":
+        return np.asarray(colour.max(axis=2), dtype=np.uint8)
+    return np.asarray(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
 
 
 def normalize_background(gray: np.ndarray) -> np.ndarray:

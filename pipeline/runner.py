@@ -226,8 +226,9 @@ def analyze(
     from extractors.classify import classify
     from extractors.compat_entries import find_entries
     from extractors.registry import run_extractors
-    from extractors.seal_fields import fields_from_seals
+    from extractors.seal_fields import authority_candidates, fields_from_seals
     from extractors.seals import detect_seals
+    from extractors.seals import load_config as load_seal_config
     from extractors.sensitive import screen_document
 
     options = options or PipelineOptions()
@@ -263,6 +264,8 @@ def analyze(
         for f in result.fields:
             if f.name in ORGANISATION_FIELDS:
                 names.extend(str(v) for v in (f.value if isinstance(f.value, list) else [f.value]) if v)
+        if result.document.doc_type == "business_license":
+            names += authority_candidates(result.fields, load_seal_config().owner.authority_names)
         candidates = list(dict.fromkeys(names))
         for i in options.seals.pages(len(content.pages)):
             page = content.pages[i]

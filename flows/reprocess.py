@@ -24,8 +24,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
 
 from pipeline.config_hash import config_hash
-from pipeline.index import Index, Selection, open_index
-from pipeline.index.plan import Plan, PlanItem, plan_reprocess
+from pipeline.index import Index, Selection, WorkKey, open_index
+from pipeline.index.plan import ALREADY_PROCESSED, Plan, PlanItem, plan_reprocess
 from pipeline.index.work import WorkOutcome, process_key
 from pipeline.options import PipelineOptions
 from pipeline.store import ObjectStore, open_store
@@ -125,6 +125,11 @@ def reprocess(
     report.failures.extend(
         Failure(key=i.key, error=f"not retried: {i.detail}") for i in plan.items if i.reason == "gave_up"
     )
+    for item in plan.items:  # bytes already processed under another key: link the result
+        if item.detail == ALREADY_PROCESSED and item.sha256 is not None:
+            index.attach_result(
+                WorkKey(sha256=item.sha256, pipeline_version=plan.pipeline_version, config_hash=chash)
+            )
     progress = BatchProgress(total=len(todo))
     logger.info(
         "reprocess: %d selected, %d to run, %d unchanged (pipeline %s, config %s)",
@@ -155,9 +160,17 @@ def reprocess(
         except Exception as exc:  # process_key does not raise for documents; this is infrastructure
             outcome = WorkOutcome(key=item.key, outcome="failed", error=f"{type(exc).__name__}: {exc}")
         progress.done += 1
-        if outcome.outcome == "processed":
+        unreadable = outcome.summary is not None and outcome.summary.status == "failure"
+        if outcome.outcome == "processed" and not unreadable:
             progress.processed += 1
             report.processed += 1
+            changed.add(item.submission_id)
+        elif outcome.outcome == "processed":  # the run completed; the result says the document is unusable
+            progress.failed += 1
+            report.failed += 1
+            assert outcome.summary is not None
+            reason = "; ".join(outcome.summary.errors) or "result status failure"
+            report.failures.append(Failure(key=item.key, error=reason))
             changed.add(item.submission_id)
         elif outcome.outcome == "unchanged":
             progress.unchanged += 1

@@ -18,6 +18,8 @@ from pipeline.store.keys import DECLARED_FILE_NAME, parse_upload_key, submission
 from pipeline.version import PIPELINE_VERSION
 
 Reason = Literal["new", "stale", "failed", "forced", "unchanged", "same_content", "gave_up"]
+#: Detail of an ``unchanged`` document whose bytes were processed under another key.
+ALREADY_PROCESSED = "same content already processed"
 RUNS: frozenset[str] = frozenset({"new", "stale", "failed", "forced"})
 
 
@@ -83,6 +85,8 @@ def _classify(
     }
     if force:
         return PlanItem(**base, reason="forced", force=True)
+    if doc.result_key is None and work is not None and index.result(work) is not None:
+        return PlanItem(**base, reason="unchanged", detail=ALREADY_PROCESSED)
     if doc.sha256 is None or doc.result_key is None or doc.pipeline_version is None:
         if doc.latest_status == "failed" or doc.error:
             run = index.run(work) if work is not None else None

@@ -8,8 +8,8 @@
   re-dispatches it.
 - ``deployment`` (scale-out): ``prefect.deployments.run_deployment`` creates a flow run for the
   deployments named by ``EVIDENCE_DEPLOYMENT_PROCESS`` (default
-  ``process_document/process-document``) and ``EVIDENCE_DEPLOYMENT_REVIEW`` (default
-  ``review_submission/review-submission``) without waiting; the event id is the flow run's
+  ``process_document/default``, as in ``prefect.yaml``) and ``EVIDENCE_DEPLOYMENT_REVIEW`` (default
+  ``review_submission/default``) without waiting; the event id is the flow run's
   idempotency key, so a re-dispatched event never creates a second run. Workers pick them up.
 
 Both implement ``pipeline.events.Dispatcher``."""
@@ -35,8 +35,8 @@ ENV_DISPATCH = "EVIDENCE_DISPATCH"
 ENV_DISPATCH_WORKERS = "EVIDENCE_DISPATCH_WORKERS"
 ENV_DEPLOYMENT_PROCESS = "EVIDENCE_DEPLOYMENT_PROCESS"
 ENV_DEPLOYMENT_REVIEW = "EVIDENCE_DEPLOYMENT_REVIEW"
-DEFAULT_PROCESS_DEPLOYMENT = "process_document/process-document"
-DEFAULT_REVIEW_DEPLOYMENT = "review_submission/review-submission"
+DEFAULT_PROCESS_DEPLOYMENT = "process_document/default"
+DEFAULT_REVIEW_DEPLOYMENT = "review_submission/default"
 
 
 def latest_review_key(store: ObjectStore, submission_id: str) -> str | None:

@@ -52,7 +52,11 @@ def norm(value: Any) -> str:
 
 
 def values_match(truth: Any, got: list[Any]) -> bool:
+    """``got`` holds the values of every field of that name; a list-valued truth is matched by
+    one field whose value is the list (materials, a consortium's party_b) or by several fields."""
     if isinstance(truth, list):
+        if len(got) >= 1 and isinstance(got[0], list):
+            return [norm(t) for t in truth] == [norm(g) for g in got[0]]
         return sorted(norm(t) for t in truth) == sorted(norm(g) for g in got)
     return len(got) >= 1 and norm(got[0]) == norm(truth)
 

@@ -184,6 +184,9 @@ class ExtractionResult(BaseModel):
 
     schema_: str = Field(default=SCHEMA_EXTRACTION, alias="schema")
     pipeline_version: str = PIPELINE_VERSION
+    # Hash of the options and data files that shape extraction (pipeline.config_hash): a result
+    # with another hash is stale, not wrong.
+    config_hash: str | None = None
     status: ResultStatus = "success"
     document: DocumentInfo
     pages: list[PageInfo] = Field(default_factory=list)

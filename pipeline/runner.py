@@ -13,6 +13,7 @@ from typing import Any
 
 import cv2
 
+from pipeline.config_hash import config_hash
 from pipeline.content import DocumentContent, PageContent
 from pipeline.errors import EvidenceError, InputError, PageReadError
 from pipeline.loading import LoadedDocument, load_document, sha256_of, sniff_media_type
@@ -79,7 +80,7 @@ def extract_bytes(
         size_bytes=len(data),
         declared_category=declared_category,
     )
-    result = ExtractionResult(document=info, timings=timings)
+    result = ExtractionResult(document=info, timings=timings, config_hash=config_hash(options))
     try:
         with _timed(timings, "load_s"):
             loaded = load_document(data, name, options.limits)

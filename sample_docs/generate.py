@@ -1300,7 +1300,7 @@ def write_submission(submission_id: str, key: str, variant: str, source: str | N
     failing = RULES_FAILING[key]
     truth = {"submission_id": submission_id, "applicant": a["name"], "variant": variant,
              "source_submission": source, "reference_date": a["submitted_at"],
-             "expected_review": {"status": "fail" if failing else "pass", "failing_rules": failing},
+             "expected_review": {"status": expected_status(failing), "failing_rules": failing},
              "documents": {name: t for name, _, t in files}}
     (folder / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
@@ -1312,6 +1312,14 @@ SUBMISSIONS = [  # id, applicant, variant, source
     ("S-2023-0004", "B", "scanned", "S-2023-0003"),
     ("S-2023-0005", "C", "born_digital", None),
 ]
+
+
+def expected_status(failing: list[str]) -> str:
+    """The review status DESIGN/issue 5 expect: a classified marking holds the submission from
+    formal review ("held") whatever else fails; otherwise any failing error rule is "fail"."""
+    if "sensitive.none_found" in failing:
+        return "held"
+    return "fail" if failing else "pass"
 
 
 def main() -> None:

@@ -15,6 +15,12 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+# The index database and the embedded store of code that falls back to defaults live in a
+# private folder, never in the working tree.
+_HOME = tempfile.mkdtemp(prefix="evidence-home-")
+os.environ.setdefault("EVIDENCE_HOME", _HOME)
+os.environ.setdefault("EVIDENCE_DB_URL", f"sqlite:///{_HOME}/index.sqlite3")
+os.environ.setdefault("EVIDENCE_STORE_PATH", f"{_HOME}/store")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

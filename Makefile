@@ -6,16 +6,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim python3-venv
+# chromium and a CJK font are for the reviewer UI's browser tests and screenshots.
+APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim python3-venv chromium fonts-wqy-zenhei
 SAMPLES := $(sort $(wildcard sample_docs/submissions/*))
 
 .PHONY: demo test lint unit system-deps setup bench samples clean-var
 
 system-deps:
-	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim \
-	   || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
-	  echo "installing Debian packages: $(APT_PACKAGES)"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml

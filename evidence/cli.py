@@ -243,6 +243,7 @@ def review(
 
 
 from evidence import orchestration_cli as _orchestration  # noqa: E402,F401  (registers commands)
+from evidence import web_cli as _web  # noqa: E402,F401  (registers serve, users)
 
 
 def main() -> None:

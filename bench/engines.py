@@ -14,7 +14,9 @@ Sets:
 
 Every configuration times preprocessing (``pipeline.preprocess.prepare_page``, which includes the
 Tesseract orientation probe) plus OCR, single-threaded (OpenCV, OpenMP and onnxruntime limited to 1
-thread). Preprocessing runs once per page and is charged to every configuration.
+thread). Preprocessing runs once per page and is charged to every configuration. ``s/page`` is wall
+time; ``cpu s`` is CPU time of this process and its children (Tesseract), the figure to trust on a
+shared machine.
 
 Configurations (``--configs``):
 
@@ -23,9 +25,11 @@ Configurations (``--configs``):
 * ``rapidocr:gray``        RapidOCR on the background-normalised grayscale (``binarize="none"``)
 * ``rapidocr:upright``     RapidOCR on the upright, deskewed colour page
 * ``rapidocr:raw``         RapidOCR on the unprocessed image (no preprocessing charged)
-* ``combo``                Tesseract first; pages whose mean word confidence is below
-  ``--combo-threshold`` are re-read by RapidOCR (grayscale) and scored on its text. Computed from
-  the two runs above, so it costs nothing extra to evaluate.
+* ``combo``                Tesseract first; a page is re-read by ``--combo-second`` (RapidOCR on
+  the grayscale) when Tesseract's mean word confidence is below each of ``--combo-thresholds``
+  (``combo@conf<T``), or when Tesseract's text holds no check-digit-valid credit code
+  (``combo@nocode``; licences only make sense here). Computed from the two single runs, so it
+  costs nothing extra; its time is Tesseract's plus RapidOCR's OCR time on re-read pages.
 
 Usage: python bench/engines.py [--set real|samples|all] [--configs a,b,...] [--limit N] [--json OUT]
 """
@@ -422,6 +426,7 @@ def main() -> int:
     ap.add_argument("--configs", default=",".join([*DEFAULT_CONFIGS, "combo"]))
     ap.add_argument("--combo-thresholds", default=",".join(f"{t:.2f}" for t in DEFAULT_COMBO_THRESHOLDS))
     ap.add_argument("--combo-second", default="rapidocr:gray", help="configuration that re-reads pages")
+    ap.add_argument("--rapid-max-side", type=int, default=None, help="RapidOCR max_side (default 2000)")
     ap.add_argument("--limit", type=int, default=None, help="pages per set (for a quick look)")
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "engines.json")
     ap.add_argument("--misses", action="store_true", help="print which truth values each config missed")
@@ -440,6 +445,8 @@ def main() -> int:
     if any(c.startswith("rapidocr") for c in configs):
         try:
             rapid = get_engine(OcrOptions(engine="rapidocr"))
+            if args.rapid_max_side:
+                rapid.max_side = args.rapid_max_side  # type: ignore[attr-defined]
             rapid.recognize(np.full((64, 256), 255, np.uint8))  # load the models outside the timings
         except EvidenceError as e:
             print(f"(rapidocr unavailable: {e.message}; its configurations are skipped)")

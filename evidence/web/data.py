@@ -245,16 +245,19 @@ def review_counts(review: ReviewResult) -> ReviewCounts:
     )
 
 
-def _upsert(session: Session, values: dict[str, Any]) -> None:
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE for many listing rows at once (executemany)."""
+    if not rows:
+        return
     L = UISubmissionListing
     dialect = session.get_bind().dialect.name
-    ins: Any = sqlite.insert(L) if dialect == "sqlite" else postgresql.insert(L)
-    stmt = ins.values(**values)
+    stmt: Any = sqlite.insert(L) if dialect == "sqlite" else postgresql.insert(L)
     stmt = stmt.on_conflict_do_update(
         index_elements=["submission_id"],
-        set_={k: stmt.excluded[k] for k in values if k != "submission_id"},
+        set_={k: stmt.excluded[k] for k in rows[0] if k != "submission_id"},
     )
-    session.execute(stmt)
+    for i in range(0, len(rows), 1000):
+        session.execute(stmt, rows[i : i + 1000])
 
 
 def effective_status(
@@ -294,6 +297,7 @@ def sync_listing(
         ids = [sub.id for sub, _ in stale]
         cleared = _holds_cleared(s, ids)
         busy = _busy(s, ids)
+        values: list[dict[str, Any]] = []
         for sub, row in stale:
             counts = ReviewCounts(review_status=sub.status if sub.status != "pending" else "pending")
             if row is not None and row.review_key == sub.review_key and not force:
@@ -309,8 +313,7 @@ def sync_listing(
                 if review is not None:
                     counts = review_counts(review)
             status = effective_status(sub.status, sub.failed_count, counts, sub.id in cleared, sub.id in busy)
-            _upsert(
-                s,
+            values.append(
                 {
                     "submission_id": sub.id,
                     "applicant_name": sub.applicant_name or "",
@@ -332,8 +335,9 @@ def sync_listing(
                     # a job or a decision forces a re-sync by clearing this
                     "source_updated_at": None if sub.id in busy else sub.updated_at,
                     "synced_at": utcnow(),
-                },
+                }
             )
+        _upsert(s, values)
         return len(stale)
 
 

@@ -490,7 +490,7 @@ def _image_marks(options: list[_Option]) -> tuple[str | None, str]:
         return None, "option boxes not located"
     ranked = sorted(known.items(), key=lambda kv: kv[1], reverse=True)
     top, second = ranked[0][1], ranked[1][1]
-    if top >= 0.06 and top >= 2.5 * second + 0.02:
+    if top >= 0.06 and top >= 2.0 * second + 0.02:
         return ranked[0][0], f"ink inside the box {top:.2f} vs {second:.2f}"
     return None, "no box clearly marked"
 

@@ -26,8 +26,8 @@ COPY config ./config
 COPY prefect.yaml ./
 COPY docker ./docker
 # Editable install: the code reads its YAML data from /app/config beside the packages.
-# psycopg: the index on PostgreSQL (EVIDENCE_DB_URL=postgresql+psycopg://…) in compose.yaml.
-RUN pip install --no-cache-dir -e . "psycopg[binary]>=3.1"
+# [postgres]: psycopg for the index on PostgreSQL (EVIDENCE_DB_URL=postgresql+psycopg://…).
+RUN pip install --no-cache-dir -e ".[postgres]"
 
 USER evidence
 WORKDIR /var/lib/evidence

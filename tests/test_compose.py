@@ -24,8 +24,9 @@ NOT_IN_COMPOSE = {
     "EVIDENCE_DB_BUSY_TIMEOUT_MS": "SQLite only; compose uses PostgreSQL",
     "EVIDENCE_DISPATCH_WORKERS": "EVIDENCE_DISPATCH=inprocess only; compose dispatches to deployments",
     "EVIDENCE_RAPIDOCR_THREADS": "optional RapidOCR engine, not installed in the image",
+    "EVIDENCE_NEW_USER_PASSWORD": "input of the one-off `evidence users add`, never a service's setting",
 }
-EVIDENCE_IMAGE_SERVICES = {"prefect-server", "prefect-deploy", "worker", "webhook"}
+EVIDENCE_IMAGE_SERVICES = {"prefect-server", "prefect-deploy", "worker", "webhook", "ui"}
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import time
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.index import MAX_ATTEMPTS, open_index
+from pipeline.index import MAX_ATTEMPTS, Index, WorkKey, open_index
 from pipeline.index.work import (
+    Decision,
     RunGaveUpError,
     decide,
     make_room,
@@ -55,6 +56,17 @@ def extract_task(upload: Upload, options: PipelineOptions) -> ExtractionOutcome:
     return extract_upload(upload, options)
 
 
+@task(name="open-store", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, cache_policy=NO_CACHE)
+def open_store_task() -> ObjectStore:
+    """Open (and for S3, check the bucket of) the configured store; retried through outages."""
+    return open_store()
+
+
+@task(name="decide", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, cache_policy=NO_CACHE)
+def decide_task(index: Index, store: ObjectStore, work: WorkKey, key: str, force: bool) -> Decision:
+    return decide(index, store, work, key=key, force=force)
+
+
 @task(name="save-result", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, cache_policy=NO_CACHE)
 def save_result_task(store: ObjectStore, outcome: ExtractionOutcome, overwrite: bool) -> str:
     return save_outcome(store, outcome, overwrite=overwrite)
@@ -70,14 +82,14 @@ def process_document(key: str, force: bool = False, review_when_complete: bool =
     every document it lists now has a result (used by the upload triggers)."""
     logger = get_run_logger()
     t0 = time.perf_counter()
-    store = open_store()
+    store = open_store_task()
     index = open_index()
     options = PipelineOptions.from_env()
     upload = fetch_upload_task(store, key)
     sha = sha256_of(upload.data)
     work = work_key(sha, options)
     record_upload(index, upload, sha)
-    decision = decide(index, store, work, key=key, force=force)
+    decision = decide_task(index, store, work, key, force)
     if decision.action == "gave_up":
         raise RunGaveUpError(
             f"已连续失败 {key} failed {MAX_ATTEMPTS} times ({decision.error}); "

@@ -17,7 +17,7 @@ from pipeline.config_hash import config_hash
 from pipeline.content import DocumentContent, PageContent
 from pipeline.errors import EvidenceError, InputError, PageReadError
 from pipeline.loading import LoadedDocument, load_document, sha256_of, sniff_media_type
-from pipeline.model import DocumentInfo, ErrorItem, ExtractionResult
+from pipeline.model import DocumentInfo, ErrorItem, ExtractionResult, PageInfo
 from pipeline.options import PipelineOptions
 from pipeline.page_reader import OcrJob, page_image, plan_page
 
@@ -114,7 +114,8 @@ def extract_bytes(
     finally:
         loaded.close()
     if result.errors:
-        result.status = "partial_success" if content.pages else "failure"
+        readable = any(p.text_source != "none" for p in result.pages)
+        result.status = "partial_success" if readable else "failure"
     return outcome
 
 
@@ -140,15 +141,16 @@ def read_pages(
         if isinstance(exc, EvidenceError):
             item = exc.to_item()
             item.page = i
-            errors.append(item)
-            return
-        # a page we cannot read must not stop the others
-        log.warning("page %d of %s unreadable: %s", i, loaded.sha256[:12], type(exc).__name__)
-        errors.append(
-            PageReadError(
+        else:
+            # a page we cannot read must not stop the others
+            log.warning("page %d of %s unreadable: %s", i, loaded.sha256[:12], type(exc).__name__)
+            item = PageReadError(
                 f"第 {i + 1} 页无法读取 page {i + 1} could not be read ({type(exc).__name__})", page=i
             ).to_item()
-        )
+        errors.append(item)
+        # the page stays in the result, empty, so every page of the upload is accounted for
+        info = PageInfo(index=i, text_source="none", reason=f"{item.code}: {item.message}")
+        pages[i] = PageContent(index=i, info=info, words=[])
 
     def progress() -> None:
         nonlocal done

@@ -143,12 +143,6 @@ def results_of(store: Any, sha: str) -> list[str]:
 # ----------------------------------------------------------------------------- store outage
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flows/process_document.py opens the store (open_store -> ensure_bucket) outside any "
-    "retried task: a run that starts while the store is down fails after the client's ~2 s of "
-    "retries and its upload gets no result until `evidence reprocess --failed`",
-)
 def test_store_outage_mid_batch_delays_but_loses_nothing(faults_cluster: Cluster, moto: MotoServer) -> None:
     from pipeline.loading import sha256_of
     from pipeline.processing import put_upload

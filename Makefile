@@ -1,5 +1,5 @@
 # Two entry points for a fresh Debian machine (both safe to run twice):
-#   make demo   install everything, then process the bundled sample submissions through the store and Prefect
+#   make demo   install everything, process and review the sample submissions, then serve the reviewer UI
 #   make test   install everything, then run linters and the test suite
 SHELL := /bin/bash
 VENV ?= .venv
@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim python3-venv chromium fonts-wqy-zenhei
 SAMPLES := $(sort $(wildcard sample_docs/submissions/*))
 
-.PHONY: demo test lint unit system-deps setup bench samples clean-var
+.PHONY: demo demo-batch test lint unit system-deps setup bench samples clean-var
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,7 +27,10 @@ $(STAMP): pyproject.toml
 
 setup: system-deps $(STAMP)
 
-demo: setup
+demo: demo-batch
+	$(VENV)/bin/evidence serve
+
+demo-batch: setup
 	$(VENV)/bin/evidence process $(addprefix --submission ,$(SAMPLES))
 
 lint: setup

@@ -11,9 +11,9 @@ import pymupdf
 from pipeline.content import PageContent
 from pipeline.loading import LoadedDocument
 from pipeline.model import PageInfo
-from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.base import OcrEngine, wants_binarized
 from pipeline.options import PipelineOptions
-from pipeline.preprocess import prepare_page
+from pipeline.preprocess import PreprocessOptions, prepare_page
 from pipeline.text_layer import ocr_reason, read_text_layer
 
 # Resolution at which text-layer pages are rendered on demand (seal detection, page images).
@@ -82,7 +82,8 @@ def plan_page(doc: LoadedDocument, index: int, options: PipelineOptions) -> Page
 
 def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) -> PageContent:
     """Preprocess and OCR one BGR page image."""
-    prepared = prepare_page(image)
+    grayscale = PreprocessOptions(binarize="none")
+    prepared = prepare_page(image, options=None if wants_binarized(engine) else grayscale)
     words = engine.recognize(prepared.ocr_image)
     confs = [w.confidence for w in words]
     h, w = prepared.upright.shape[:2]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+from functools import cache
+from typing import Any
+
 from extractors import uscc as uscc_mod
 from validators.context import ReviewContext, ref
 from validators.model import EvidenceRef
@@ -120,24 +125,28 @@ def region_matches(ctx: ReviewContext) -> Verdict:
         return Verdict("not_applicable", "申报数据未填写申报区域。")
     region = region.removesuffix("区域")
     sources: list[tuple[str, str, EvidenceRef | None]] = []  # (how, province, evidence)
-    code = ctx.declared.applicant.uscc
     for r in ctx.docs("business_license"):
         for f in ctx.fields(r, "uscc"):
-            if uscc_mod.is_valid(str(f.value)):
-                code = str(f.value)
-                prov = uscc_mod.province_of(code)
-                if prov:
-                    sources.append(("信用代码行政区划码", prov, ref(r, f)))
+            # the division code (characters 3-8) stands even when the check digit is wrong
+            prov = uscc_mod.province_of(str(f.value))
+            if prov:
+                how = "信用代码行政区划码" + ("" if uscc_mod.is_valid(str(f.value)) else "（校验位错误）")
+                sources.append((how, prov, ref(r, f)))
                 break
         for f in ctx.fields(r, "address"):
-            prov = _province_in(str(f.value), ctx)
+            prov = province_of_address(str(f.value))
             if prov:
                 sources.append(("营业执照住所", prov, ref(r, f)))
             break
-    if not sources and code and uscc_mod.is_valid(code):
-        prov = uscc_mod.province_of(code)
+    declared_code = ctx.declared.applicant.uscc
+    if not sources and declared_code:
+        prov = uscc_mod.province_of(declared_code)
         if prov:
             sources.append(("申报信用代码行政区划码", prov, None))
+    if not sources and ctx.declared.applicant.address:
+        prov = province_of_address(ctx.declared.applicant.address)
+        if prov:
+            sources.append(("申报地址", prov, None))
     if not sources:
         return Verdict("needs_review", f"无法确定注册地所在省份，申报区域为{region}，请人工核对。")
     details = [f"{how}: {prov} → {ctx.regions.region_of(prov) or '?'}" for how, prov, _ in sources]
@@ -156,12 +165,23 @@ def region_matches(ctx: ReviewContext) -> Verdict:
     )
 
 
-def _province_in(address: str, ctx: ReviewContext) -> str | None:
-    for provinces in ctx.regions.regions.values():
-        for p in provinces:
-            if address.startswith(p):
-                return p
-    return None
+@cache
+def _jionlp() -> Any:
+    # jionlp prints a banner on stdout when imported, which would corrupt `--json` output
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+    return jionlp
+
+
+def province_of_address(address: str) -> str | None:
+    """The province an address lies in, also from a city or county alone (jionlp's region
+    table), or None."""
+    try:
+        parsed = _jionlp().parse_location(address, town_village=False)
+    except Exception:  # jionlp raises on some junk; an address we cannot place gives no evidence
+        return None
+    province = parsed.get("province") if isinstance(parsed, dict) else None
+    return str(province) if province else None
 
 
 @rule("license.valid_on_date", "营业执照在参考日期有效")

@@ -27,7 +27,8 @@ COPY prefect.yaml ./
 COPY docker ./docker
 # Editable install: the code reads its YAML data from /app/config beside the packages.
 # [postgres]: psycopg for the index on PostgreSQL (EVIDENCE_DB_URL=postgresql+psycopg://…).
-RUN pip install --no-cache-dir -e ".[postgres]"
+RUN pip install --no-cache-dir -e ".[postgres,rapidocr]" \
+ && pip install --no-cache-dir --no-deps "rapidocr-onnxruntime==1.4.4"
 
 USER evidence
 WORKDIR /var/lib/evidence

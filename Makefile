@@ -22,7 +22,8 @@ system-deps:
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip >/dev/null
-	$(VENV)/bin/pip install -q -e ".[test]"
+	$(VENV)/bin/pip install -q -e ".[test,rapidocr]"
+	$(VENV)/bin/pip install -q --no-deps "rapidocr-onnxruntime==1.4.4"
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)

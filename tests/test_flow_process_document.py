@@ -121,7 +121,7 @@ def test_flow_ocr_page_and_bad_uploads(
     assert scan.text_sources == ["ocr"]
     assert scan.status == "success", scan.errors
     stored = ExtractionResult.model_validate_json(store.get_bytes(scan.result_key))
-    assert stored.pages[0].engine and stored.pages[0].engine.startswith("tesseract")
+    assert stored.pages[0].engine and stored.pages[0].engine.startswith(("tesseract", "rapidocr"))
     assert USCC in scan.fields.get("uscc", []), scan.fields
 
     for key, code in ((empty_key, "empty_file"), (junk_key, "unsupported_format")):

@@ -714,7 +714,7 @@ def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int, exact: 
             raw = run[off : off + 18]
             a, b = m.start() + off, m.start() + off + 18
             v = _Value(li, a, b, label_errors)
-            repaired = None
+            repaired: tuple[str, list[str], float] | None = None
             if exact:
                 if uscc_mod.is_valid(raw):
                     repaired = (raw, [], uscc_mod.CONFIDENCE_VALID)

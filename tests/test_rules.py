@@ -352,6 +352,8 @@ def test_compat_declared_backed(declared_os: list[str], evidenced: str, expected
 
 def test_compat_family_level_declaration() -> None:
     results = clean_set()
-    results[4].compatibility = [CompatEntry(category="cpu", canonical="phytium-ft2000plus-64", name="飞腾FT-2000+/64")]
+    results[4].compatibility = [
+        CompatEntry(category="cpu", canonical="phytium-ft2000plus-64", name="飞腾FT-2000+/64")
+    ]
     rv = review(declared(solution={"adapted": {"cpu": ["飞腾"], "os": []}}), results)
     assert rv.finding("compat.declared_backed").outcome == "pass"

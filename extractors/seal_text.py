@@ -16,6 +16,8 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 import cv2
 import numpy as np
@@ -252,13 +254,37 @@ def _crop_to_ink(strip: np.ndarray) -> np.ndarray:
     return strip[:, max(0, cols[0] - m) : min(strip.shape[1], cols[-1] + m + 1)]
 
 
+@cache
+def _line_engine() -> Any:
+    """RapidOCR for unwrapped ring text when it is installed (None otherwise). On the sample seals
+    it read 福建皮海水灸集团强每展公司 where Tesseract read 衣建克疙水去时东慑公司."""
+    from pipeline.ocr.base import OcrOptions, get_engine, resolve_auto_engine
+
+    if resolve_auto_engine() != "rapidocr":
+        return None
+    try:
+        return get_engine(OcrOptions(engine="rapidocr"))
+    except Exception:  # engine present but unusable: Tesseract still reads the ring
+        return None
+
+
 def _ocr_line(strip: np.ndarray, cfg: TextConfig) -> tuple[str, float]:
-    """Tesseract on one line image (ink white on black is inverted to black on white)."""
+    """OCR of one line image (ink white on black is inverted to black on white): RapidOCR when
+    installed, else (or when it reads nothing) Tesseract in single-line mode."""
     import pytesseract
 
     img = 255 - strip
     pad = cfg.unwrap_height // 3
     img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    engine = _line_engine()
+    if engine is not None:
+        try:
+            words = engine.recognize(img)
+        except Exception:  # fall through to Tesseract
+            words = []
+        text = "".join(w.text for w in words)
+        if cjk_only(text):
+            return text, float(np.mean([w.confidence for w in words]))
     try:
         data = pytesseract.image_to_data(
             img, lang=cfg.lang, config="--psm 7", output_type=pytesseract.Output.DICT, timeout=20

@@ -110,9 +110,6 @@ class PageInfo(_Model):
     skew_deg: float = 0.0
     mean_confidence: Confidence | None = None
     char_count: int = 0
-    # Whether the page image carries colour (a grayscale copy cannot show a red seal); None when
-    # not rasterised (text-layer pages).
-    colour: bool | None = None
 
 
 class ExtractedField(_Model):

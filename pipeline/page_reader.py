@@ -98,20 +98,8 @@ def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) 
         skew_deg=round(float(prepared.skew_deg), 2),
         mean_confidence=round(sum(confs) / len(confs), 3) if confs else 0.0,
         char_count=sum(len(x.text) for x in words),
-        colour=has_colour(prepared.upright),
     )
     return PageContent(index=index, info=info, words=words, image=prepared.upright)
-
-
-def has_colour(image: np.ndarray, *, min_share: float = 0.0005) -> bool:
-    """Whether a BGR page shows colour ink: at least ``min_share`` of its pixels differ between
-    channels by more than JPEG noise does (a red seal covers about 1 % of a page)."""
-    if image.ndim != 3 or image.shape[2] < 3:
-        return False
-    step = max(1, max(image.shape[:2]) // 800)
-    small = image[::step, ::step, :3].astype(np.int16)
-    spread = small.max(axis=2) - small.min(axis=2)
-    return bool((spread > 48).mean() >= min_share)
 
 
 def page_image(doc: LoadedDocument, content: PageContent, options: PipelineOptions) -> np.ndarray:

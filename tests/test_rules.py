@@ -357,15 +357,3 @@ def test_compat_family_level_declaration() -> None:
     ]
     rv = review(declared(solution={"adapted": {"cpu": ["飞腾"], "os": []}}), results)
     assert rv.finding("compat.declared_backed").outcome == "pass"
-
-
-def test_grayscale_copy_without_seal_needs_review_not_fail() -> None:
-    from pipeline.model import PageInfo
-
-    results = clean_set()
-    results[1].seals = []
-    results[1].pages = [PageInfo(index=0, text_source="ocr", reason="image page", colour=False)]
-    f = review(declared(), results).finding("seal.required")
-    assert f.outcome == "needs_review" and "灰度" in f.message
-    results[1].pages = [PageInfo(index=0, text_source="ocr", reason="image page", colour=True)]
-    assert review(declared(), results).finding("seal.required").outcome == "fail"

@@ -40,7 +40,6 @@ def seal_required(ctx: ReviewContext) -> Verdict:
         return Verdict("not_applicable", "没有需要盖章的材料。")
     unsealed: list[ExtractionResult] = []
     unread: list[ExtractionResult] = []
-    grey: list[ExtractionResult] = []
     for r in docs:
         if r.status == "failure":
             unread.append(r)
@@ -53,23 +52,13 @@ def seal_required(ctx: ReviewContext) -> Verdict:
         else:
             ok = bool(pages)
         if not ok:
-            if r.pages and all(p.colour is False for p in r.pages):
-                grey.append(r)  # a grayscale copy cannot show a red seal: a human must look
-            else:
-                unsealed.append(r)
+            unsealed.append(r)
     if unsealed:
         return Verdict(
             "fail",
             "以下材料未检测到印章："
             + "、".join(f"{r.document.name}（{label(ctx.doc_type(r))}）" for r in unsealed),
             evidence=[ref(r) for r in unsealed],
-        )
-    if grey:
-        return Verdict(
-            "needs_review",
-            "以下材料为灰度（黑白）扫描件，未检测到红色印章，请人工核对是否盖章："
-            + "、".join(r.document.name for r in grey),
-            evidence=[ref(r) for r in grey],
         )
     if unread:
         return Verdict(

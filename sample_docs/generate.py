@@ -1226,8 +1226,9 @@ def scan_documents(key: str, docs: list[Built]) -> list[tuple[str, bytes, dict[s
         if fmt == "jpg":
             data = jpeg_bytes(pages[0], quality)
         elif fmt == "png":
-            # a "document mode" scan: 16-colour palette keeps the red seal and makes a small PNG
-            pal = pages[0].quantize(colors=12, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            # a "document mode" scan: a small palette makes a small PNG; octree quantisation keeps
+            # the red seal red (median cut merged the faded seal into the greys)
+            pal = pages[0].quantize(colors=16, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
             buf = io.BytesIO()
             pal.save(buf, "PNG", optimize=True, dpi=(SCAN_DPI, SCAN_DPI))
             data = buf.getvalue()

@@ -189,13 +189,18 @@ def process(
         f"{store.describe()}/results/<sha256>/<pipeline_version>/extraction.json"
     )
     if review and reviewable:
-        from flows.review_submission import review_submission
+        from flows.dispatch import review_and_record
+        from validators.model import ReviewResult
 
         table = Table(title="形式审查 formal review", show_lines=False)
         for col in ("申报 submission", "单位 applicant", "状态 status", "未通过规则 failing rules"):
             table.add_column(col, overflow="fold")
         for sid in reviewable:
-            result = review_submission(sid, process_missing=False)
+            # the review is stored and its findings indexed (the UI lists submissions from the index)
+            review_key = review_and_record(sid)
+            if not review_key:
+                continue
+            result = ReviewResult.model_validate_json(store.get_bytes(review_key))
             failing = [f.rule for f in result.findings if f.outcome == "fail"]
             unsure = [f.rule for f in result.findings if f.outcome == "needs_review"]
             table.add_row(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -26,6 +29,42 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 REAL_SAMPLES = SHARED / "real-samples"
 SAMPLE_DOCS = ROOT / "sample_docs"
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One real Prefect API (``prefect_test_harness``) for the whole session: starting it costs
+    10-20 s on two busy cores. Its own teardown drains log and event workers first, which was
+    seen to hang; it gets a minute, then the server subprocess is stopped directly."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    harness = prefect_test_harness(server_startup_timeout=180)
+    harness.__enter__()
+    try:
+        yield
+    finally:
+        _exit_with_deadline(harness, seconds=60)
+
+
+def _exit_with_deadline(harness: AbstractContextManager[None], seconds: int) -> None:
+    """Leave the harness in this thread (its settings context must be reset where it was set),
+    but never hang the test run on its log/event drain: after ``seconds`` stop the server."""
+
+    def give_up(signum: int, frame: object) -> None:
+        raise TimeoutError("prefect_test_harness teardown")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        harness.__exit__(None, None, None)
+    except TimeoutError:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        for server in list(SubprocessASGIServer._instances.values()):
+            server.stop()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="session")

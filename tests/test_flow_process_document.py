@@ -4,7 +4,6 @@ local folder store and against a real S3 HTTP server (moto) on loopback."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymupdf
@@ -22,14 +21,6 @@ pytest_plugins = ["tests.s3_server"]
 pytestmark = pytest.mark.slow
 
 USCC = "91350100M000100Y43"
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 def licence_pdf() -> bytes:

@@ -21,7 +21,6 @@ from pipeline.processing import put_upload
 from pipeline.store import LocalFolderStore
 from pipeline.store.keys import declared_key
 from tests.test_index import LICENCE, text_pdf
-from tests.test_webhook import prefect_api  # noqa: F401  (fixture)
 
 CONTRACT = (
     "项目实施合同",

@@ -20,7 +20,6 @@ from pipeline.version import PIPELINE_VERSION
 from pipeline.watcher import Watcher
 from tests.s3_server import ACCESS_KEY, REGION, SECRET_KEY, MotoServer
 from tests.test_index import LICENCE, text_pdf
-from tests.test_webhook import prefect_api  # noqa: F401  (fixture)
 
 pytest_plugins = ["tests.s3_server"]
 
@@ -169,7 +168,7 @@ def upload_and_watch(store: ObjectStore) -> str:
 
 @pytest.mark.slow
 def test_upload_to_result_on_local_store(
-    prefect_api: None,  # noqa: F811
+    prefect_api: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -185,7 +184,7 @@ def test_upload_to_result_on_local_store(
 
 @pytest.mark.slow
 def test_upload_to_result_on_s3(
-    prefect_api: None,  # noqa: F811
+    prefect_api: None,
     s3_server: MotoServer,
     s3_bucket: str,
     s3_store: ObjectStore,

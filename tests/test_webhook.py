@@ -6,10 +6,8 @@ with the real ``process_document`` flow under a Prefect test API and checks the 
 
 from __future__ import annotations
 
-import atexit
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pymupdf
@@ -181,27 +179,6 @@ def test_events_recorded_but_not_dispatched_go_out_at_start(index: Index, record
 
 
 # ------------------------------------------------------------------------ end to end (Prefect)
-
-
-_HARNESS: list[AbstractContextManager[None]] = []
-
-
-def shared_prefect_harness() -> None:
-    """Start one Prefect test API for all orchestration test modules (startup costs ~10-20 s on
-    two shared cores) and stop it when the test process ends."""
-    if _HARNESS:
-        return
-    from prefect.testing.utilities import prefect_test_harness
-
-    harness = prefect_test_harness(server_startup_timeout=180)
-    harness.__enter__()
-    _HARNESS.append(harness)
-    atexit.register(harness.__exit__, None, None, None)
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> None:
-    shared_prefect_harness()
 
 
 def licence_pdf() -> bytes:

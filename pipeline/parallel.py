@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 from pipeline.content import PageContent
+from pipeline.errors import OcrTimeoutError
 from pipeline.ocr.base import OcrEngine, OcrOptions, get_engine
 from pipeline.page_reader import OcrJob, ocr_image
 
@@ -65,20 +68,40 @@ def _drop_pool() -> None:
 def ocr_pages(
     jobs: list[OcrJob], options: OcrOptions, workers: int
 ) -> Iterator[tuple[OcrJob, PageContent | Exception]]:
-    """Each job with its page or the exception it raised, in job order."""
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield job, _inline(job, options)
+    """Each job with its page or the exception it raised, in job order.
+
+    Pages run in worker processes so that a page stuck in an engine can be given up after
+    ``options.timeout_s`` whatever the engine (the worker is killed and the pool rebuilt)."""
+    if not jobs:
         return
-    pool = _get_pool(min(workers, len(jobs)))
+    pool = _get_pool(max(1, min(workers, len(jobs))))
     futures: list[Future[PageContent]] = [pool.submit(run_job, job, options) for job in jobs]
     broken = False
-    for job, fut in zip(jobs, futures, strict=True):
+    started = time.monotonic()
+    for i, (job, fut) in enumerate(zip(jobs, futures, strict=True)):
         if broken:
             yield job, _inline(job, options)
             continue
+        # each page gets its own timeout, counted from when it could have started at the latest
+        budget = options.timeout_s * (1 + i // max(1, _pool_size))
+        remaining = max(0.1, started + budget - time.monotonic())
         try:
-            yield job, fut.result()
+            yield job, fut.result(timeout=remaining)
+        except FutureTimeout:
+            log.warning(
+                "OCR of page %d timed out after %.0f s; restarting the worker pool", job.index, budget
+            )
+            _kill_pool()
+            yield (
+                job,
+                OcrTimeoutError(
+                    f"第 {job.index + 1} 页识别超时 OCR of page {job.index + 1} took longer than "
+                    f"{options.timeout_s:g} s; raise EVIDENCE_OCR_TIMEOUT or rescan the page",
+                    page=job.index,
+                ),
+            )
+            yield from ocr_pages(jobs[i + 1 :], options, workers)
+            return
         except BrokenProcessPool:
             log.warning("OCR worker pool broke; reading the remaining pages in-process")
             _drop_pool()
@@ -86,6 +109,17 @@ def ocr_pages(
             yield job, _inline(job, options)
         except Exception as exc:  # the page's own failure, raised in the worker
             yield job, exc
+
+
+def _kill_pool() -> None:
+    """Stop the pool now, terminating busy workers (a timed-out OCR cannot be cancelled)."""
+    global _pool
+    if _pool is None:
+        return
+    for proc in list(getattr(_pool, "_processes", {}).values()):
+        proc.terminate()
+    _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None
 
 
 def _inline(job: OcrJob, options: OcrOptions) -> PageContent | Exception:

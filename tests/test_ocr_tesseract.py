@@ -26,7 +26,7 @@ def lines_of(words: list[Word]) -> dict[tuple[int, int], list[Word]]:
 def test_tesseract_and_chinese_data_are_installed() -> None:
     # Fails (never skips) when the OCR dependencies are missing, so OCR tests cannot vanish silently.
     assert "chi_sim" in pytesseract.get_languages(config="")
-    engine = get_engine(OcrOptions())
+    engine = get_engine(OcrOptions(engine="tesseract"))
     assert isinstance(engine, TesseractEngine)
     assert engine.name.startswith("tesseract 5.")
     assert "tesseract" in available_engines()
@@ -116,3 +116,10 @@ def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float
 
 def _assert_near(got: tuple[float, ...], want: tuple[float, ...], *, tol: float) -> None:
     assert all(abs(g - w) <= tol for g, w in zip(got, want, strict=True)), (got, want)
+
+
+def test_auto_engine_resolves_to_an_installed_engine() -> None:
+    from pipeline.ocr.base import resolve_auto_engine
+
+    engine = get_engine(OcrOptions())  # the default, "auto"
+    assert engine.name.split(" ")[0] == resolve_auto_engine()

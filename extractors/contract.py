@@ -396,9 +396,11 @@ def _contract_number(pt: PageText) -> Found | None:
     return None
 
 
-def _project_name(pt: PageText) -> Found | None:
+def labelled_line_value(pt: PageText, labels: list[str], field: str, base_conf: float) -> Found | None:
+    """The value after the first of ``labels`` at the start of a line (or on the line below
+    when the label ends its line), as an organisation/project name."""
     for n, li in enumerate(pt.lines):
-        hit = line_label(li.text, load_config().labels["project_name"])
+        hit = line_label(li.text, labels)
         if hit is None:
             continue
         a = after_label(li.text, hit[1])
@@ -413,9 +415,13 @@ def _project_name(pt: PageText) -> Found | None:
         if b - a < 2:
             continue
         raw = printed(pt.lines[line_no], a, b)
-        conf = 0.9 * (0.9 ** hit[2])
-        return Found("project_name", normalize_name(raw), raw, conf, pt, [pt.span_of_line(line_no, a, b)])
+        conf = base_conf * (0.9 ** hit[2])
+        return Found(field, normalize_name(raw), raw, conf, pt, [pt.span_of_line(line_no, a, b)])
     return None
+
+
+def _project_name(pt: PageText) -> Found | None:
+    return labelled_line_value(pt, load_config().labels["project_name"], "project_name", 0.9)
 
 
 @dataclass

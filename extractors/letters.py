@@ -27,6 +27,7 @@ from extractors.contract import (
     after_label,
     date_found,
     labelled_dates,
+    labelled_line_value,
     line_label,
     lines_below,
     make_field,
@@ -273,25 +274,7 @@ _ITEM_NO = re.compile(
 
 
 def _solution(pt: PageText) -> Found | None:
-    for n, li in enumerate(pt.lines):
-        hit = line_label(li.text, load_config().solution_labels)
-        if hit is None:
-            continue
-        a = after_label(li.text, hit[1])
-        line_no = n
-        if a >= len(li.text):
-            below = lines_below(pt, n)
-            if not below:
-                continue
-            line_no, a = below[0], 0
-        text = pt.lines[line_no].text
-        a, b = strip_value(text, a, len(text))
-        if b - a < 2:
-            continue
-        raw = printed(pt.lines[line_no], a, b)
-        conf = 0.93 * (0.9 ** hit[2])
-        return Found("solution_name", normalize_name(raw), raw, conf, pt, [pt.span_of_line(line_no, a, b)])
-    return None
+    return labelled_line_value(pt, load_config().solution_labels, "solution_name", 0.93)
 
 
 @dataclass

@@ -10,10 +10,10 @@ import time
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from pipeline.errors import RunGaveUpError
 from pipeline.index import MAX_ATTEMPTS, Index, WorkKey, open_index
 from pipeline.index.work import (
     Decision,
-    RunGaveUpError,
     decide,
     make_room,
     record_failure,
@@ -23,12 +23,10 @@ from pipeline.index.work import (
     work_key,
 )
 from pipeline.loading import sha256_of
-from pipeline.model import ExtractionResult
 from pipeline.options import PipelineOptions
 from pipeline.processing import (
     ProcessSummary,
     Upload,
-    existing_result,
     extract_upload,
     fetch_upload,
     save_outcome,
@@ -44,11 +42,6 @@ IO_RETRY_DELAYS: list[float] = [1.0, 4.0, 10.0]
 @task(name="fetch-upload", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, cache_policy=NO_CACHE)
 def fetch_upload_task(store: ObjectStore, key: str) -> Upload:
     return fetch_upload(store, key)
-
-
-@task(name="existing-result", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS, cache_policy=NO_CACHE)
-def existing_result_task(store: ObjectStore, sha256: str) -> ExtractionResult | None:
-    return existing_result(store, sha256)
 
 
 @task(name="extract", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)

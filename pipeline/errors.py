@@ -97,3 +97,41 @@ class UnsafeKeyError(StoreError):
 
 class ObjectExistsError(StoreError):
     code = "object_exists"
+
+
+# Orchestration: the index database, upload events and runs.
+
+
+class IndexDatabaseError(EvidenceError):
+    """The index database cannot be opened, migrated or written."""
+
+    code = "index_error"
+    exit_code = 7
+
+
+class EventPayloadError(EvidenceError):
+    """The notification body is not a bucket-notification event we can read (HTTP 400/422)."""
+
+    code = "event_malformed"
+    exit_code = 2
+
+
+class EventKeyError(EvidenceError):
+    """The event names an object outside ``uploads/<submission>/<file>`` (HTTP 422)."""
+
+    code = "event_key_outside_uploads"
+    exit_code = 2
+
+
+class RunBusyError(EvidenceError):
+    """Another worker holds the run and did not finish within the wait."""
+
+    code = "run_busy"
+    exit_code = 8
+
+
+class RunGaveUpError(EvidenceError):
+    """The run failed ``MAX_ATTEMPTS`` times; it is not retried automatically."""
+
+    code = "run_gave_up"
+    exit_code = 8

@@ -22,7 +22,7 @@ from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.errors import EvidenceError
+from pipeline.errors import EventKeyError, EventPayloadError
 from pipeline.index import EventView, Index
 from pipeline.store.keys import DECLARED_FILE_NAME, parse_upload_key
 
@@ -31,20 +31,6 @@ log = logging.getLogger(__name__)
 #: Event names that mean "an object was written" (all of ``s3:ObjectCreated:*``).
 CREATED_PREFIX = "s3:ObjectCreated:"
 TEST_EVENT = "s3:TestEvent"
-
-
-class EventPayloadError(EvidenceError):
-    """The notification body is not a bucket-notification event we can read (HTTP 400/422)."""
-
-    code = "event_malformed"
-    exit_code = 2
-
-
-class EventKeyError(EvidenceError):
-    """The event names an object outside ``uploads/<submission>/<file>`` (HTTP 422)."""
-
-    code = "event_key_outside_uploads"
-    exit_code = 2
 
 
 class _Lenient(BaseModel):

@@ -102,7 +102,7 @@ def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) 
     return PageContent(index=index, info=info, words=words, image=prepared.upright)
 
 
-def page_image(doc: LoadedDocument, content: PageContent, options: PipelineOptions) -> np.ndarray:
+def page_image(doc: LoadedDocument, content: PageContent) -> np.ndarray:
     """The page as the reviewer sees it, matching the boxes in ``content`` (BGR)."""
     image = content.get_image()
     return image if image is not None else doc.frame_array(content.index)

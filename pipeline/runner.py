@@ -300,7 +300,7 @@ def render_page_images(
     out: dict[int, bytes] = {}
     long_side = options.reading.page_image_long_side
     for page in content.pages:
-        img = page_image(loaded, page, options)
+        img = page_image(loaded, page)
         h, w = img.shape[:2]
         scale = min(1.0, long_side / max(h, w))
         if scale < 1.0:

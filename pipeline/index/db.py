@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from pipeline.errors import ConfigError, EvidenceError
+from pipeline.errors import ConfigError, IndexDatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,6 @@ RETRY_DELAYS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class IndexDatabaseError(EvidenceError):
-    """The index database cannot be opened, migrated or written."""
-
-    code = "index_error"
-    exit_code = 7
 
 
 def default_db_url(env: Mapping[str, str] | None = None) -> str:

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.errors import EvidenceError, ObjectNotFoundError
+from pipeline.errors import EvidenceError, ObjectNotFoundError, RunBusyError
 from pipeline.index.models import UNKNOWN_CONFIG
 from pipeline.index.repo import Claim, Index, NewResult, WorkKey
 from pipeline.loading import sha256_of
@@ -52,20 +52,6 @@ from pipeline.version import PIPELINE_VERSION
 ENV_RUN_WAIT_S = "EVIDENCE_RUN_WAIT_S"
 ENV_RUN_LEASE_S = "EVIDENCE_RUN_LEASE_S"
 POLL_S = 0.25
-
-
-class RunBusyError(EvidenceError):
-    """Another worker holds the run and did not finish within the wait."""
-
-    code = "run_busy"
-    exit_code = 8
-
-
-class RunGaveUpError(EvidenceError):
-    """The run failed ``MAX_ATTEMPTS`` times; it is not retried automatically."""
-
-    code = "run_gave_up"
-    exit_code = 8
 
 
 def worker_name() -> str:

@@ -279,12 +279,11 @@ def _ocr_line(strip: np.ndarray, cfg: TextConfig) -> tuple[str, float]:
     engine = _line_engine()
     if engine is not None:
         try:
-            words = engine.recognize(img)
+            text, conf = engine.recognize_line(img)
         except Exception:  # fall through to Tesseract
-            words = []
-        text = "".join(w.text for w in words)
+            text, conf = "", 0.0
         if cjk_only(text):
-            return text, float(np.mean([w.confidence for w in words]))
+            return text, conf
     try:
         data = pytesseract.image_to_data(
             img, lang=cfg.lang, config="--psm 7", output_type=pytesseract.Output.DICT, timeout=20

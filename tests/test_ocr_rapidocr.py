@@ -157,3 +157,23 @@ def test_missing_package_is_engine_unavailable_with_install_hint(monkeypatch: py
     engine = RapidOcrEngine(threads=7)  # a configuration no other test has cached
     with pytest.raises(OcrEngineUnavailableError, match="pip install --no-deps rapidocr-onnxruntime"):
         engine.recognize(np.full((100, 100), 255, np.uint8))
+
+
+def test_recognize_line_reads_one_line_without_detection(
+    engine: RapidOcrEngine, page_image: np.ndarray
+) -> None:
+    # the first line of the page, cropped as a seal ring strip would be (a single text line)
+    scale = page_image.shape[1] / PAGE_W
+    top, bottom = int((60 - 18) * scale), int((60 + 6) * scale)
+    text, conf = engine.recognize_line(page_image[top:bottom])
+    assert "南方源芯电气有限公司" in text.replace(" ", "")
+    assert 0.5 < conf <= 1.0
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (4, 300), (300, 4)])
+def test_recognize_line_on_slivers_reads_nothing(engine: RapidOcrEngine, shape: tuple[int, int]) -> None:
+    if 0 in shape:
+        with pytest.raises(OcrError):
+            engine.recognize_line(np.zeros(shape, np.uint8))
+    else:
+        assert engine.recognize_line(np.full(shape, 255, np.uint8)) == ("", 0.0)

@@ -21,7 +21,7 @@ Coordinates in results are fractions of the input image. Document text is never 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from extractors.seal_text import OwnerConfig, RingText, TextConfig, classify_owner, read_ring_text
 from pipeline.content import PageContent
-from pipeline.model import Seal, clamp_bbox
+from pipeline.model import BBox, Seal, clamp_bbox
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "seals.yaml"
 
@@ -615,12 +615,15 @@ def detect_seals_in_image(
     read_text: bool = True,
     candidates: list[str] | None = None,
     config: SealConfig | None = None,
+    render_region: Callable[[BBox, int], np.ndarray] | None = None,
 ) -> list[Seal]:
     """Seals on one page image (BGR, or grayscale/BGRA which are converted); never raises on junk.
 
     Returns seals in reading order (top to bottom, left to right) with bboxes as page fractions.
     With ``read_text`` the ring text of round/oval seals is read and, when ``candidates`` are given,
-    matched to the most similar candidate name."""
+    matched to the most similar candidate name. ``render_region`` (a vector page's renderer: region
+    in fractions, long side in pixels) renders each seal sharply for its ring text instead of
+    cutting it from ``image_bgr``."""
     cfg = config or load_config()
     bgr = _as_bgr(image_bgr)
     if bgr is None or min(bgr.shape[:2]) < 16:
@@ -646,7 +649,7 @@ def detect_seals_in_image(
         text: str | None = None
         text_conf: float | None = None
         if read_text and cfg.text.enabled and c.shape in ("round", "oval"):
-            rt = _read_text(bgr, c, scale, cfg, candidates)
+            rt = _read_text(bgr, c, scale, cfg, candidates, render_region)
             text, text_conf = rt.text, rt.confidence
             notes.extend(rt.notes)
             owner = classify_owner(text or rt.raw, cfg.owner)
@@ -668,9 +671,14 @@ def detect_seals_in_image(
 
 
 def _read_text(
-    bgr: np.ndarray, c: _Cand, scale: float, cfg: SealConfig, candidates: list[str] | None
+    bgr: np.ndarray,
+    c: _Cand,
+    scale: float,
+    cfg: SealConfig,
+    candidates: list[str] | None,
+    render_region: Callable[[BBox, int], np.ndarray] | None = None,
 ) -> RingText:
-    """Crop the seal from the full-resolution image and read its ring."""
+    """Crop the seal from the full-resolution image (or render it) and read its ring."""
     s = 1.0 / scale
     cx, cy = c.centre[0] * s, c.centre[1] * s
     a, b = c.axes[0] * s, c.axes[1] * s
@@ -678,18 +686,29 @@ def _read_text(
     H, W = bgr.shape[:2]
     x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
     x1, y1 = min(W, int(cx + half) + 1), min(H, int(cy + half) + 1)
-    crop = bgr[y0:y1, x0:x1]
-    # Normalise the crop size so that Tesseract sees characters of a sensible size.
+    # Normalise the crop size so that the OCR sees characters of a sensible size.
     target = 360.0
     f = target / max(1.0, max(a, b))
-    if abs(f - 1.0) > 0.1:
-        crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
-    else:
-        f = 1.0
+    fx = fy = f
+    crop: np.ndarray | None = None
+    if render_region is not None and x1 > x0 and y1 > y0:
+        try:
+            crop = render_region((x0 / W, y0 / H, x1 / W, y1 / H), round(max(x1 - x0, y1 - y0) * f))
+            fx, fy = crop.shape[1] / (x1 - x0), crop.shape[0] / (y1 - y0)
+        except Exception:  # fall back to cutting the seal from the overview image
+            crop = None
+    if crop is None:
+        crop = bgr[y0:y1, x0:x1]
+        if abs(f - 1.0) > 0.1:
+            crop = cv2.resize(
+                crop, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+            )
+        else:
+            fx = fy = 1.0
     return read_ring_text(
         crop,
-        centre=((cx - x0) * f, (cy - y0) * f),
-        axes=(a * f, b * f),
+        centre=((cx - x0) * fx, (cy - y0) * fy),
+        axes=(a * fx, b * fy),
         angle_deg=c.angle,
         cfg=cfg.text,
         owner_cfg=cfg.owner,
@@ -704,11 +723,27 @@ def detect_seals(
     candidates: list[str] | None = None,
     config: SealConfig | None = None,
 ) -> list[Seal]:
-    """Seals on a read page (its upright image, rendered on demand); [] when the page has no image."""
+    """Seals on a read page (its upright image, rendered on demand); [] when the page has no image.
+
+    A vector (text-layer) page is rendered straight at the working size, and each seal again,
+    sharply, for its ring text: no full-resolution page image is made."""
+    cfg = config or load_config()
+    render_region = page.region_renderer if page.image is None else None
+    image: np.ndarray | None
     try:
-        image = page.get_image()
+        if render_region is not None:
+            image = render_region(None, cfg.work_max_side)
+        else:
+            image = page.get_image()
     except Exception:  # a page that cannot be rendered has no seals to report
         return []
     if image is None:
         return []
-    return detect_seals_in_image(image, page.index, read_text=read_text, candidates=candidates, config=config)
+    return detect_seals_in_image(
+        image,
+        page.index,
+        read_text=read_text,
+        candidates=candidates,
+        config=cfg,
+        render_region=render_region,
+    )

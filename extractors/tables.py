@@ -20,6 +20,7 @@ cell text is logged.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import logging
@@ -27,7 +28,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -78,10 +79,14 @@ def find_tables(
 ) -> list[Table]:
     """Every ruled table on the pages of ``doc`` (all pages unless ``pages`` is given)."""
     out: list[Table] = []
+    cache: dict[tuple[int, bool], list[Table]] = doc.cache.setdefault("tables", {})
     for page in doc.pages:
         if pages is not None and page.index not in pages:
             continue
-        out.extend(page_tables(doc, page, reocr=reocr))
+        key = (page.index, reocr)
+        if key not in cache:
+            cache[key] = page_tables(doc, page, reocr=reocr)
+        out.extend(cache[key])
     return out
 
 
@@ -89,7 +94,11 @@ def page_tables(doc: DocumentContent, page: PageContent, *, reocr: bool = True) 
     """The tables of one page (see the module docstring for the readers used)."""
     tables: list[Table] = []
     if page.info.text_source == "text_layer" and doc.source_pdf:
-        tables = pdf_tables(doc.source_pdf, page)
+        ruling = pdf_page_ruling(doc, page.index)
+        if ruling is not None and not ruling.may_hold_table:
+            return []  # no ruling drawn and no image that could show one: nothing to find
+        if ruling is None or ruling.may_hold_vector_table:
+            tables = pdf_tables(doc.source_pdf, page, opened=_opened_plumber(doc))
     if not tables:
         try:
             tables = image_tables(page, reocr=reocr and page.info.text_source == "ocr")
@@ -97,6 +106,68 @@ def page_tables(doc: DocumentContent, page: PageContent, *, reocr: bool = True) 
             log.warning("ruled-table reading failed on page %d: %s", page.index, type(exc).__name__)
             tables = []
     return tables
+
+
+# --- what a PDF page draws -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageRuling:
+    """The straight strokes a PDF page draws as vectors, and whether it shows raster images."""
+
+    horizontal: int
+    vertical: int
+    images: int
+
+    @property
+    def may_hold_vector_table(self) -> bool:
+        """Enough horizontal and vertical strokes for the smallest ruled table."""
+        return self.horizontal >= MIN_TABLE_ROWS + 1 and self.vertical >= MIN_TABLE_COLS + 1
+
+    @property
+    def may_hold_table(self) -> bool:
+        """A vector table, or an image that may show a ruled table."""
+        return self.may_hold_vector_table or self.images > 0
+
+
+_MIN_STROKE_PT = 8.0  # shorter strokes are glyph parts, ticks or underline stubs
+
+
+def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
+    """Count the page's vector strokes (lines and rectangle edges, as pdfplumber's table finder
+    sees them) and its images with PyMuPDF, which costs a few milliseconds where pdfplumber's
+    full parse costs hundreds. ``None`` when the PDF cannot be read this way (then the caller
+    reads the page the slow way)."""
+    cache: dict[int, PageRuling | None] = doc.cache.setdefault("pdf_ruling", {})
+    if index in cache:
+        return cache[index]
+    import pymupdf
+
+    ruling: PageRuling | None = None
+    try:
+        with pymupdf.open(stream=doc.source_pdf, filetype="pdf") as pdf:
+            page = pdf[index]
+            h = v = 0
+            for path in page.get_drawings():
+                for item in path.get("items", []):
+                    kind = item[0]
+                    if kind == "l":
+                        p, q = item[1], item[2]
+                        if abs(p.y - q.y) < 1 and abs(p.x - q.x) >= _MIN_STROKE_PT:
+                            h += 1
+                        elif abs(p.x - q.x) < 1 and abs(p.y - q.y) >= _MIN_STROKE_PT:
+                            v += 1
+                    elif kind in ("re", "qu"):
+                        r = item[1].rect if kind == "qu" else item[1]
+                        if r.width >= _MIN_STROKE_PT:
+                            h += 1 if r.height < 2 else 2
+                        if r.height >= _MIN_STROKE_PT:
+                            v += 1 if r.width < 2 else 2
+            ruling = PageRuling(h, v, len(page.get_images(full=False)))
+    except Exception as exc:  # malformed PDF: let pdfplumber and the image reader try
+        log.debug("vector ruling count failed on page %d: %s", index, type(exc).__name__)
+    cache[index] = ruling
+    return ruling
 
 
 # --- pdfplumber ---------------------------------------------------------------------------------
@@ -124,14 +195,34 @@ def _words_in(words: Sequence[Word], box: BBox) -> list[Word]:
     return out
 
 
-def pdf_tables(pdf: bytes, page: PageContent) -> list[Table]:
-    """Ruled tables of one PDF page read with pdfplumber; ``[]`` when there are none or on error."""
+def _opened_plumber(doc: DocumentContent) -> Any:
+    """The document opened once with pdfplumber (its font and cmap parsing shared by the pages);
+    None when it cannot be opened."""
+    if "pdfplumber" not in doc.cache:
+        try:
+            import pdfplumber
+
+            doc.cache["pdfplumber"] = pdfplumber.open(io.BytesIO(doc.source_pdf or b""))
+        except Exception as exc:  # malformed PDFs: pdfplumber/pdfminer raise many kinds
+            log.warning("pdfplumber could not open the document: %s", type(exc).__name__)
+            doc.cache["pdfplumber"] = None
+    return doc.cache["pdfplumber"]
+
+
+def pdf_tables(pdf: bytes, page: PageContent, *, opened: Any = None) -> list[Table]:
+    """Ruled tables of one PDF page read with pdfplumber; ``[]`` when there are none or on error.
+
+    ``opened`` is the document already opened with pdfplumber (see ``_opened_plumber``)."""
     try:
         import pdfplumber
     except ImportError:  # pragma: no cover - pdfplumber is a dependency
         return []
     try:
-        with pdfplumber.open(io.BytesIO(pdf)) as plumber:
+        with (
+            contextlib.nullcontext(opened)
+            if opened is not None
+            else pdfplumber.open(io.BytesIO(pdf)) as plumber
+        ):
             if page.index >= len(plumber.pages):
                 return []
             pp = plumber.pages[page.index]
@@ -173,6 +264,7 @@ def pdf_tables(pdf: bytes, page: PageContent) -> list[Table]:
                         rows.append(cells)
                 if len(rows) >= MIN_TABLE_ROWS and max(len(r) for r in rows) >= MIN_TABLE_COLS:
                     out.append(Table(page.index, frac(t.bbox), rows, "pdfplumber"))
+            pp.close()  # drop the page's parsed objects; the shared document keeps its fonts
             return out
     except Exception as exc:  # malformed PDFs: pdfplumber/pdfminer raise many kinds
         log.warning("pdfplumber table reading failed on page %d: %s", page.index, type(exc).__name__)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from pipeline.layout import group_lines
-from pipeline.model import Line, PageInfo, Word
+from pipeline.model import BBox, Line, PageInfo, Word
 
 
 @dataclass
@@ -24,6 +25,11 @@ class PageContent:
     image: np.ndarray | None = None
     # Renders the page on demand (text-layer pages keep no image in memory).
     image_loader: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
+    # Renders a region (page fractions, None = whole page) with its long side near a pixel size,
+    # for vector pages: callers that need a small overview or a sharp crop ask for exactly that.
+    region_renderer: Callable[[BBox | None, int], np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     _lines: list[Line] | None = field(default=None, repr=False, compare=False)
 
@@ -56,6 +62,8 @@ class DocumentContent:
     declared_category: str | None = None
     # The uploaded bytes when the document is a PDF (for table extraction with pdfplumber).
     source_pdf: bytes | None = field(default=None, repr=False)
+    # Derived data that several extractors ask for (tables, ...), computed once per document.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def text(self) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import pymupdf
 
 from pipeline.content import PageContent
 from pipeline.loading import LoadedDocument
-from pipeline.model import PageInfo
+from pipeline.model import BBox, PageInfo
 from pipeline.ocr.base import OcrEngine, wants_binarized
 from pipeline.options import PipelineOptions
 from pipeline.preprocess import PreprocessOptions, prepare_page
@@ -18,6 +19,23 @@ from pipeline.text_layer import ocr_reason, read_text_layer
 
 # Resolution at which text-layer pages are rendered on demand (seal detection, page images).
 TEXT_PAGE_IMAGE_DPI = 200
+
+
+def render_pdf_region(page: pymupdf.Page, clip: BBox | None, long_side: int, max_pixels: int) -> np.ndarray:
+    """Rasterise the region ``clip`` (fractions of the page; None = the whole page) as BGR with its
+    longer side about ``long_side`` pixels, never more than ``max_pixels`` pixels."""
+    r = page.rect
+    rect = r
+    if clip is not None:
+        x0, y0, x1, y1 = clip
+        w, h = r.width, r.height
+        rect = pymupdf.Rect(r.x0 + x0 * w, r.y0 + y0 * h, r.x0 + x1 * w, r.y0 + y1 * h)
+    w_pt, h_pt = max(rect.width, 1e-3), max(rect.height, 1e-3)
+    zoom = max(1, long_side) / max(w_pt, h_pt)
+    zoom = min(zoom, math.sqrt(max_pixels / (w_pt * h_pt)))
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=rect, colorspace=pymupdf.csRGB, alpha=False)
+    arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
+    return cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
 
 
 def render_pdf_page(page: pymupdf.Page, dpi: int, max_pixels: int) -> tuple[np.ndarray, int]:
@@ -28,7 +46,7 @@ def render_pdf_page(page: pymupdf.Page, dpi: int, max_pixels: int) -> tuple[np.n
     dpi = max(dpi, 36)
     pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csRGB, alpha=False)
     arr = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)
-    return np.ascontiguousarray(arr[:, :, ::-1]), dpi
+    return cv2.cvtColor(arr, cv2.COLOR_RGB2BGR), dpi
 
 
 @dataclass
@@ -70,7 +88,12 @@ def plan_page(doc: LoadedDocument, index: int, options: PipelineOptions) -> Page
             def render() -> np.ndarray:
                 return render_pdf_page(pdf[index], TEXT_PAGE_IMAGE_DPI, max_pixels)[0]
 
-            return PageContent(index=index, info=info, words=layer.words, image_loader=render)
+            def render_region(clip: BBox | None, long_side: int) -> np.ndarray:
+                return render_pdf_region(pdf[index], clip, long_side, max_pixels)
+
+            return PageContent(
+                index=index, info=info, words=layer.words, image_loader=render, region_renderer=render_region
+            )
         image, dpi = render_pdf_page(page, options.reading.dpi, options.limits.max_pixels)
         if dpi < options.reading.dpi:
             reason += f"; rendered at {dpi} dpi to stay under the pixel limit"

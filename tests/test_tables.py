@@ -132,3 +132,46 @@ def test_no_pdf_no_image() -> None:
     info = PageInfo(index=0, text_source="ocr", reason="scan")
     doc = DocumentContent("x", "0" * 64, "image/png", [PageContent(0, info, [])])
     assert find_tables(doc) == []
+
+
+def _vector_doc(grid: bool) -> DocumentContent:
+    import pymupdf
+
+    from pipeline.text_layer import read_text_layer
+
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=595, height=842)
+    page.insert_text((72, 80), "测试环境", fontname="china-s", fontsize=12)
+    if grid:
+        for y in (100, 130, 160, 190):
+            page.draw_line((72, y), (472, y))
+        for x in (72, 272, 472):
+            page.draw_line((x, 100), (x, 190))
+        for r, y in enumerate((120, 150, 180)):
+            page.insert_text((80, y), f"CPU{r}", fontsize=10)
+            page.insert_text((280, y), f"V{r}", fontsize=10)
+    else:
+        page.draw_line((72, 90), (472, 90))  # an underline is not a table
+    data = pdf.tobytes()
+    reopened = pymupdf.open(stream=data, filetype="pdf")
+    words = read_text_layer(reopened[0]).words
+    info = PageInfo(index=0, text_source="text_layer", reason="test", width=595, height=842)
+    doc = DocumentContent(name="t.pdf", sha256="0" * 64, media_type="application/pdf", source_pdf=data)
+    doc.pages = [PageContent(index=0, info=info, words=words)]
+    return doc
+
+
+@pytest.mark.parametrize(("grid", "rows"), [(True, 3), (False, 0)])
+def test_vector_ruling_decides_whether_pdfplumber_runs(grid: bool, rows: int) -> None:
+    from extractors.tables import pdf_page_ruling
+
+    doc = _vector_doc(grid)
+    ruling = pdf_page_ruling(doc, 0)
+    assert ruling is not None and ruling.images == 0
+    assert ruling.may_hold_vector_table is grid
+    tables = find_tables(doc)
+    assert sum(len(t.rows) for t in tables) == rows
+    if grid:
+        assert tables[0].method == "pdfplumber"
+        assert [c.text for c in tables[0].rows[1]] == ["CPU1", "V1"]
+    assert find_tables(doc) == tables  # computed once per document

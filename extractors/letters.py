@@ -4,8 +4,8 @@
 Labels and word lists come from ``config/letters.yaml`` (organisation suffixes from
 ``config/contract.yaml``). Values are read from labelled lines first, then from the signature
 block at the bottom of the page (organisation line, date line). The disclosure choice is read from
-the glyph in front of each option on a text layer and from the ink inside the box in front of each
-option on the page image otherwise. No document text is logged.
+the glyph in front of each option on a text layer and from the page image otherwise (check box,
+circle or strike-through, ``extractors.tick_marks``). No document text is logged.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import cv2
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict
 
@@ -37,6 +35,7 @@ from extractors.contract import (
 )
 from extractors.dates import ParsedDate, find_dates, find_ranges
 from extractors.text import LineIndex, full_width_parens, fuzzy_find, is_cjk, normalize_name
+from extractors.tick_marks import marked_option
 from pipeline.content import DocumentContent
 from pipeline.model import ExtractedField
 
@@ -427,39 +426,9 @@ def _glyph_marks(options: list[_Option]) -> dict[str, bool]:
     return out
 
 
-def _box_ink(img: np.ndarray, o: _Option) -> float | None:
-    """Share of dark pixels inside the box in front of an option (its border excluded)."""
-    bb = o.pt.lines[o.line_no].bbox_for(o.start, o.end)
-    if bb is None:
-        return None
-    h_img, w_img = img.shape[:2]
-    x0, y0, _, y1 = bb[0] * w_img, bb[1] * h_img, bb[2] * w_img, bb[3] * h_img
-    ch = max(4.0, y1 - y0)
-    left = int(max(0, x0 - 1.5 * ch))
-    right = int(max(0, x0 - 0.05 * ch))
-    top, bottom = int(max(0, y0 - 0.25 * ch)), int(min(h_img, y1 + 0.25 * ch))
-    if right - left < 3 or bottom - top < 3:
-        return None
-    gray = img[top:bottom, left:right]
-    if gray.ndim == 3:
-        gray = cv2.cvtColor(gray, cv2.COLOR_BGR2GRAY)
-    page_gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
-    sample = page_gray[:: max(1, h_img // 300), :: max(1, w_img // 300)]
-    paper, dark = (float(v) for v in np.percentile(sample, [90, 0.5]))
-    if paper - dark < 20:
-        return None  # a blank or washed-out page: no contrast to judge
-    ink = gray < (paper + dark) / 2  # faint scans: ink may be far from black
-    ys, xs = np.nonzero(ink)
-    if len(xs) < 4:
-        return 0.0
-    bx0, bx1, by0, by1 = xs.min(), xs.max(), ys.min(), ys.max()
-    w, h = bx1 - bx0 + 1, by1 - by0 + 1
-    inner = ink[by0 + h // 4 : by1 - h // 4 + 1, bx0 + w // 4 : bx1 - w // 4 + 1]
-    return float(inner.mean()) if inner.size else 0.0
-
-
 def _image_marks(options: list[_Option]) -> tuple[str | None, str]:
-    """The option whose box holds clearly more ink than the others', from the page image."""
+    """The option marked on the page image (check box, circle, strike-through, tick): see
+    ``extractors.tick_marks``."""
     page = options[0].pt.page
     try:
         img = page.get_image()
@@ -467,15 +436,12 @@ def _image_marks(options: list[_Option]) -> tuple[str | None, str]:
         img = None
     if img is None:
         return None, "no page image"
-    inks = {o.option: _box_ink(img, o) for o in options}
-    known = {k: v for k, v in inks.items() if v is not None}
-    if len(known) < 2:
-        return None, "option boxes not located"
-    ranked = sorted(known.items(), key=lambda kv: kv[1], reverse=True)
-    top, second = ranked[0][1], ranked[1][1]
-    if top >= 0.06 and top >= 2.0 * second + 0.02:
-        return ranked[0][0], f"ink inside the box {top:.2f} vs {second:.2f}"
-    return None, "no box clearly marked"
+    regions = {}
+    for o in options:
+        bb = o.pt.lines[o.line_no].bbox_for(o.start, o.end)
+        if bb is not None:
+            regions[o.option] = bb
+    return marked_option(img, regions)
 
 
 def _choice(pt: PageText) -> Found | None:

@@ -306,6 +306,30 @@ def test_born_digital_samples_match_truth(path: Path, doc_type: str, expected: d
         assert f.engine == "text_layer" and f.bbox is not None
 
 
+def _scanned(doc_type: str) -> list[tuple[Path, str, dict[str, Any]]]:
+    out = []
+    for truth_path in sorted(SAMPLES.glob("*/truth.json")):
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        if truth.get("variant") != "scanned":
+            continue
+        for name, doc in truth["documents"].items():
+            if doc["doc_type"] == doc_type and (truth_path.parent / name).exists():
+                out.append((truth_path.parent / name, doc_type, doc["fields"]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "path,doc_type,expected",
+    _scanned("disclosure_commitment"),
+    ids=lambda x: getattr(x, "name", None) or str(x)[:12],
+)
+def test_scanned_disclosure_choice(path: Path, doc_type: str, expected: dict[str, Any]) -> None:
+    """Scans (OCR line boxes swallow the check box glyph): the ticked box is found on the image."""
+    f = _fields(_BY_TYPE[doc_type], read_document(path))
+    assert f["choice"].value == expected["choice"]
+    assert "check box" in " ".join(f["choice"].notes)
+
+
 # --- junk --------------------------------------------------------------------------------------
 
 

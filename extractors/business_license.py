@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from statistics import median
@@ -46,7 +46,13 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from extractors import uscc as uscc_mod
 from extractors.amounts import parse_amount
 from extractors.dates import OPEN_END_WORDS, find_dates, find_ranges, parse_date
-from extractors.licence_reread import engine_family, other_engine_for, reread_enabled, reread_page
+from extractors.licence_reread import (
+    engine_family,
+    other_engine_for,
+    reread_enabled,
+    reread_line,
+    reread_page,
+)
 from extractors.text import LabelHit, LineIndex, find_labels, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, ExtractedField, Line, Word
@@ -78,6 +84,12 @@ ENGINE_WEIGHT: dict[str, float] = {"rapidocr": 1.0, "tesseract": 0.85}
 """When the engines disagree, a reading's confidence counts this much (measured on the real
 licences: RapidOCR misreads fewer characters than Tesseract on photographed licences)."""
 MIN_REPORT = 0.3
+MAX_CODE_REREADS = 2
+"""At most this many code lines per page are re-read when the code is in doubt."""
+CONSENSUS_CONFIDENCE = 0.8
+CONSENSUS_MAX_DISTANCE = 3.0
+"""A consensus code further than this many edits per reading from the readings is not taken."""
+LINE_ENGINE_NAME = "rapidocr (line re-read)"
 """Text fields below this confidence are not reported (an invalid code is, with its note)."""
 
 
@@ -219,6 +231,10 @@ class _Found:
     notes: list[str] = field(default_factory=list)
     engine: str | None = None
     page: int = 0
+    region: BBox | None = None
+    """Codes: the boxes of the engine words holding the code (the line to re-read)."""
+    run: str = ""
+    """Codes: the whole run of letters and digits the code was read from."""
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -594,14 +610,26 @@ def _registration_number(v: _Value) -> list[_Found]:
     span = _find_span(v.text, num) or (0, len(v.text))
     a, b = v.start + span[0], v.start + span[1]
     raw = v.text[span[0] : span[1]]
+    region, run = _word_region(v.li, a, b), v.text
     if uscc_mod.is_valid_registration_number(num):
-        return [_Found("registration_number", num, raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b))]
+        return [
+            _Found(
+                "registration_number", num, raw, _conf(0.9, v, a, b), v.li.bbox_for(a, b),
+                region=region, run=run,
+            )
+        ]  # fmt: skip
     return [
         _Found(
             "registration_number", num, raw, min(0.3, _conf(0.3, v, a, b)), v.li.bbox_for(a, b),
-            ["check digit (ISO 7064 MOD 11,10) fails"],
+            ["check digit (ISO 7064 MOD 11,10) fails"], region=region, run=run,
         )
     ]  # fmt: skip
+
+
+def _word_region(li: LineIndex, start: int, end: int) -> BBox | None:
+    """The union of the whole engine words holding ``li.text[start:end]``."""
+    owners = sorted({li.owner[k] for k in range(start, min(end, len(li.owner)))})
+    return _union([li.line.words[o].bbox for o in owners])
 
 
 def _find_span(text: str, digits: str) -> tuple[int, int] | None:
@@ -723,7 +751,12 @@ def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int, exact: 
             if repaired is not None:
                 code, notes, conf = repaired
                 base = conf if near_label else conf * 0.85
-                out.append(_Found("uscc", code, li.text[a:b], _conf(base, v), li.bbox_for(a, b), list(notes)))
+                out.append(
+                    _Found(
+                        "uscc", code, li.text[a:b], _conf(base, v), li.bbox_for(a, b), list(notes),
+                        region=_word_region(li, a, b), run=run,
+                    )
+                )  # fmt: skip
             elif len(run) == 18 and (
                 near_label or (raw[:1] in uscc_mod.AUTHORITY_CHARS and raw[2:8].isdigit())
             ):
@@ -734,8 +767,11 @@ def _uscc_candidates(li: LineIndex, near_label: bool, label_errors: int, exact: 
                     reason = e.code
                 note = f"not a valid USCC ({reason})" + ("" if exact else "; no unique repair")
                 out.append(
-                    _Found("uscc", raw, li.text[a:b], min(0.3, _conf(0.3, v)), li.bbox_for(a, b), [note])
-                )
+                    _Found(
+                        "uscc", raw, li.text[a:b], min(0.3, _conf(0.3, v)), li.bbox_for(a, b), [note],
+                        region=_word_region(li, a, b), run=run,
+                    )
+                )  # fmt: skip
     return out
 
 
@@ -787,8 +823,14 @@ def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
     hits = _find_hits(lines)
     found: list[_Found] = list(_find_uscc(lines, hits, exact))
     for name, parser in _SIMPLE.items():
-        for _hit, v in _label_values(lines, hits, name):
-            found.extend(parser(v))
+        for hit, v in _label_values(lines, hits, name):
+            got = parser(v)
+            if not got and v.li is lines[hit.line_no]:
+                # the text right of the label is something else (the notice column of an old
+                # licence, a watermark): the value may be printed under the label instead
+                below = _value_below(lines, hits, hit)
+                got = parser(below) if below is not None else []
+            found.extend(got)
     for _hit, v in _label_values(lines, hits, "address"):
         found.extend(_address(v, _continuation(lines, hits, v, max_rows=2, max_gap=1.2)))
     for _hit, v in _label_values(lines, hits, "business_scope"):
@@ -856,7 +898,7 @@ def _best_per_field(cands: Sequence[_Found]) -> dict[str, _Found]:
             )  # fmt: skip
         others = [g for g in groups if g != _k]
         if others and len({m.engine for m in fs}) > 1 and name != "uscc":
-            best.notes = [*best.notes, "the other engine read a different value"]
+            best = replace(best, notes=[*best.notes, "the other engine read a different value"])
         out[name] = best
     return out
 
@@ -885,7 +927,55 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
             for f in more:
                 f.engine, f.page = engine_name, page.index
             cands.extend(more)
+    if reread and not exact:
+        cands.extend(_reread_code(page, cands))
     return cands
+
+
+def _code_in_doubt(f: _Found | None) -> bool:
+    return f is None or f.confidence < WEAK or any("not a valid" in n or "fails" in n for n in f.notes)
+
+
+def _reread_code(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
+    """When the credit code (or 注册号) read on the page fails its check digit or needed a guessed
+    repair, read its line again from the image (several crops, see ``licence_reread.reread_line``)
+    and take the valid code best supported by all readings (``uscc.consensus``)."""
+    best = _best_per_field(cands)
+    codes = [best[n] for n in ("uscc", "registration_number") if n in best]
+    if codes and not _code_in_doubt(max(codes, key=lambda f: f.confidence)):
+        return []
+    out: list[_Found] = []
+    for name, kind in (("uscc", uscc_mod.USCC_KIND), ("registration_number", uscc_mod.REGISTRATION_KIND)):
+        doubtful = sorted(
+            (f for f in cands if f.name == name and f.region is not None and _code_in_doubt(f)),
+            key=lambda f: -f.confidence,
+        )
+        done: list[BBox] = []
+        for f in doubtful:
+            region = f.region
+            assert region is not None
+            if any(_overlaps(region, d, 0.5) for d in done) or len(done) >= MAX_CODE_REREADS:
+                continue
+            done.append(region)
+            readings = reread_line(page, region)
+            same_line = [g.run for g in cands if g.name == name and g.region and _overlaps(g.region, region)]
+            texts = [*same_line, *(r.text for r in readings)]
+            got = uscc_mod.consensus(texts, kind)
+            if got is None:
+                continue
+            code, dist, second = got
+            if dist > CONSENSUS_MAX_DISTANCE * len(texts):
+                continue
+            note = f"re-read from the code line: of {len(texts)} readings, the valid code closest to all"
+            note += f" ({dist} edits in all, next best {second})"
+            out.append(
+                _Found(
+                    name, code, f.raw, CONSENSUS_CONFIDENCE, f.bbox,
+                    [note],
+                    LINE_ENGINE_NAME, page.index, region, code,
+                )
+            )  # fmt: skip
+    return out
 
 
 def extract_business_license(doc: DocumentContent, *, reread: bool | None = None) -> list[ExtractedField]:

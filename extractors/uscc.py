@@ -24,6 +24,8 @@ GB 32100 allows; stdnum's check-digit function is reused.
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -286,3 +288,114 @@ def best_repair(raw: str) -> tuple[str, list[str], float] | None:
     else:
         confidence = CONFIDENCE_VALID
     return cand.code, list(cand.notes), confidence
+
+
+# --- consensus of several readings -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeKind:
+    """What a code looks like: length, allowed characters per position and its validity test."""
+
+    length: int
+    position_chars: tuple[str, ...]
+    is_valid: Callable[[str], bool]
+
+
+USCC_KIND = CodeKind(18, POSITION_CHARS, is_valid)
+REGISTRATION_KIND = CodeKind(15, (DIGITS,) * 15, is_valid_registration_number)
+
+MAX_CONSENSUS_CHANGES = 3
+"""At most this many positions of the reference reading are changed to another reading's character."""
+
+
+def _runs(text: str, kind: CodeKind) -> list[str]:
+    """Runs of code characters in one reading, long enough to be the code with a few misreads."""
+    out: list[str] = []
+    for m in re.finditer(r"[0-9A-Z]+", compact(text)):
+        run = m.group()
+        if len(run) >= kind.length - 3:
+            out.append(run)
+    return out
+
+
+def _align(ref: str, run: str) -> tuple[int, list[str]]:
+    """Semi-global alignment of ``ref`` against the best-matching part of ``run``: the edit
+    distance and, per position of ``ref``, the character of ``run`` aligned to it ("" = lost)."""
+    n, m = len(ref), len(run)
+    # d[i][j]: ref[:i] against a substring of run ending at j (free leading characters of run)
+    d = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        d[i][0] = i
+        for j in range(1, m + 1):
+            d[i][j] = min(
+                d[i - 1][j - 1] + (ref[i - 1] != run[j - 1]),
+                d[i - 1][j] + 1,
+                d[i][j - 1] + 1,
+            )
+    j = min(range(m + 1), key=lambda k: d[n][k])  # free trailing characters
+    dist = d[n][j]
+    aligned = [""] * n
+    i = n
+    while i > 0 and j > 0:
+        if d[i][j] == d[i - 1][j - 1] + (ref[i - 1] != run[j - 1]):
+            aligned[i - 1] = run[j - 1]
+            i, j = i - 1, j - 1
+        elif d[i][j] == d[i - 1][j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return dist, aligned
+
+
+def consensus(readings: Sequence[str], kind: CodeKind = USCC_KIND) -> tuple[str, int, int] | None:
+    """The valid code best supported by several OCR readings of the same printed code.
+
+    Each reading (any text; the code is found as a run of letters and digits) is aligned to each
+    reference (every ``kind.length`` window of every reading); the characters the readings put at
+    each position are the alternatives. Codes made from a reference by changing up to
+    :data:`MAX_CONSENSUS_CHANGES` positions to an alternative, and the single-reading repairs, are
+    kept when they pass the check digit; each is scored by its total edit distance to all
+    readings. Returns ``(code, total distance, runner-up distance)`` for the closest code when it
+    is strictly closer than any other, else None."""
+    runs = [r for text in readings for r in _runs(text, kind)]
+    if len(runs) < 2:
+        return None  # one reading: nothing to vote with (``repair`` handles a single reading)
+    refs: list[str] = []
+    for run in runs:
+        for k in range(max(1, len(run) - kind.length + 1)):
+            w = run[k : k + kind.length]
+            if len(w) == kind.length and w not in refs:
+                refs.append(w)
+    cands: set[str] = set()
+    for ref in refs:
+        if kind is USCC_KIND:
+            cands.update(c.code for c in repair(ref))
+        elif kind.is_valid(ref):
+            cands.add(ref)
+        votes: list[set[str]] = [set() for _ in ref]
+        for run in runs:
+            _dist, aligned = _align(ref, run)
+            for pos, ch in enumerate(aligned):
+                if ch and ch != ref[pos] and ch in kind.position_chars[pos]:
+                    votes[pos].add(ch)
+        changeable = [pos for pos, v in enumerate(votes) if v]
+        if len(changeable) > 12:
+            continue  # the readings disagree everywhere: no consensus to find
+        for n_changes in range(1, MAX_CONSENSUS_CHANGES + 1):
+            for positions in itertools.combinations(changeable, n_changes):
+                for chars in itertools.product(*(sorted(votes[p]) for p in positions)):
+                    code = list(ref)
+                    for p, ch in zip(positions, chars, strict=True):
+                        code[p] = ch
+                    text = "".join(code)
+                    if kind.is_valid(text):
+                        cands.add(text)
+    if not cands:
+        return None
+    scored = sorted((sum(_align(c, r)[0] for r in runs), c) for c in cands)
+    best_dist, best = scored[0]
+    second = scored[1][0] if len(scored) > 1 else best_dist + len(runs) * kind.length
+    if second == best_dist:
+        return None
+    return best, best_dist, second

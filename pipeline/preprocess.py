@@ -97,7 +97,8 @@ def prepare_page(
 def to_gray(colour: np.ndarray, method: Literal["luma", "max"]) -> np.ndarray:
     """Grayscale for OCR: luma, or the brightest channel (drops coloured ink such as seals)."""
     if method == "max":
-        return np.asarray(colour.max(axis=2), dtype=np.uint8)
+        b, g, r = cv2.split(colour)  # cv2.max is ~10x faster than ndarray.max(axis=2) here
+        return np.asarray(cv2.max(cv2.max(b, g), r), dtype=np.uint8)
     return np.asarray(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
 
 
@@ -158,11 +159,17 @@ def estimate_skew(
 def is_upside_down(norm: np.ndarray, *, lang: str = "chi_sim") -> bool:
     """Whether a page whose text lines run across it (background-normalised grayscale) is upside down.
 
-    One quick OCR pass reads a few text lines stacked above their 180° copies; the half read with
-    more confidence is the upright one. Raises ``OcrError`` when the engine cannot run."""
-    strip = orientation_probe(norm)
-    if strip is None:
+    With RapidOCR installed, its text-direction classifier judges pieces of the page's most inked
+    lines (about 30-80 ms a page); when it is unsure, or not installed, one quick Tesseract pass
+    reads those lines stacked above their 180° copies and the half read with more confidence is
+    the upright one (about 0.9 s a page). Raises ``OcrError`` when no engine can run."""
+    lines = orientation_lines(norm)
+    if not lines:
         return False
+    score = _classifier_score(lines)
+    if score is not None and abs(score) >= _CLASSIFIER_MARGIN:
+        return score > 0
+    strip = _stack(lines)
     gap = np.full((strip.shape[0] // 4 + 8, strip.shape[1]), 255, np.uint8)
     probe = np.vstack([strip, gap, cv2.rotate(strip, cv2.ROTATE_180)])
     engine = get_engine(OcrOptions(engine="tesseract", lang=lang, psm=6, timeout_s=30))
@@ -176,6 +183,33 @@ def is_upside_down(norm: np.ndarray, *, lang: str = "chi_sim") -> bool:
     return lower > upper
 
 
+_CLASSIFIER_MARGIN = 0.2
+"""Mean signed classifier score (+1 all upside down, -1 all upright) needed to trust it. Measured
+on the scanned samples and 8 real licences: upright pages -0.45 to -1.0, turned ones +0.39 to +1.0."""
+
+
+def _classifier_score(lines: list[np.ndarray]) -> float | None:
+    """RapidOCR's direction classifier on ``lines``; None when RapidOCR is not installed or fails."""
+    from pipeline.ocr.base import resolve_auto_engine
+
+    if resolve_auto_engine() != "rapidocr":
+        return None
+    try:
+        from pipeline.ocr.rapidocr import upside_down_score
+
+        return upside_down_score(lines)
+    except Exception:  # classifier unusable: the Tesseract probe decides
+        return None
+
+
+def _stack(crops: list[np.ndarray]) -> np.ndarray:
+    width = max(c.shape[1] for c in crops)
+    padded = [
+        cv2.copyMakeBorder(c, 4, 4, 8, 8 + width - c.shape[1], cv2.BORDER_CONSTANT, value=255) for c in crops
+    ]
+    return np.asarray(np.vstack(padded), dtype=np.uint8)
+
+
 def orientation_probe(
     norm: np.ndarray, *, lines: int = 6, line_px: int = 32, max_width: int = 900
 ) -> np.ndarray | None:
@@ -183,11 +217,20 @@ def orientation_probe(
 
     Lines are runs of inked rows of the character-size components; runs much thinner or taller than
     the median are skipped. Returns None when the page shows no text lines."""
+    crops = orientation_lines(norm, lines=lines, line_px=line_px, max_width=max_width)
+    return _stack(crops) if crops else None
+
+
+def orientation_lines(
+    norm: np.ndarray, *, lines: int = 6, line_px: int = 32, max_width: int = 900
+) -> list[np.ndarray]:
+    """The page's ``lines`` most inked text lines (grayscale crops, ``1.5 * line_px`` high, at most
+    ``max_width`` wide), top to bottom; [] when the page shows no text lines."""
     small, s = _analysis_copy(norm)
     text = _text_mask(_ink_mask(small))
     runs = [r for r in _row_runs(text) if r[1] - r[0] >= 3]
     if not runs:
-        return None
+        return []
     med = float(np.median([b - a for a, b in runs]))
     rows = text.sum(axis=1)
     cands = [r for r in runs if 0.6 * med <= r[1] - r[0] <= 2.0 * med]
@@ -210,11 +253,7 @@ def orientation_probe(
             off = (crop.shape[1] - max_width) // 2
             crop = crop[:, off : off + max_width]
         crops.append(crop)
-    width = max(c.shape[1] for c in crops)
-    padded = [
-        cv2.copyMakeBorder(c, 4, 4, 8, 8 + width - c.shape[1], cv2.BORDER_CONSTANT, value=255) for c in crops
-    ]
-    return np.asarray(np.vstack(padded), dtype=np.uint8)
+    return crops
 
 
 def _profile_score(text: np.ndarray, angle: float, *, axis: int) -> float:

@@ -300,7 +300,11 @@ def render_page_images(
     out: dict[int, bytes] = {}
     long_side = options.reading.page_image_long_side
     for page in content.pages:
-        img = page_image(loaded, page)
+        if page.image is None and page.region_renderer is not None:
+            # a vector page: rendered straight at the size shown, not at 200 dpi and then shrunk
+            img = page.region_renderer(None, long_side)
+        else:
+            img = page_image(loaded, page)
         h, w = img.shape[:2]
         scale = min(1.0, long_side / max(h, w))
         if scale < 1.0:

@@ -177,3 +177,15 @@ def test_recognize_line_on_slivers_reads_nothing(engine: RapidOcrEngine, shape: 
             engine.recognize_line(np.zeros(shape, np.uint8))
     else:
         assert engine.recognize_line(np.full(shape, 255, np.uint8)) == ("", 0.0)
+
+
+def test_direction_classifier_tells_upright_from_turned(page_image: np.ndarray) -> None:
+    from pipeline.ocr.rapidocr import upside_down_score
+    from pipeline.preprocess import normalize_background, orientation_lines
+
+    lines = orientation_lines(normalize_background(page_image))
+    assert len(lines) >= 3
+    assert upside_down_score(lines) < -0.3
+    assert upside_down_score([np.ascontiguousarray(line[::-1, ::-1]) for line in lines]) > 0.3
+    assert upside_down_score([]) == 0.0
+    assert upside_down_score([np.full((40, 400), 255, np.uint8)]) == 0.0  # no ink: nothing to judge

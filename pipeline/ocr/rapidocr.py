@@ -159,6 +159,36 @@ class RapidOcrEngine:
         return text, (min(1.0, max(0.0, float(np.mean(scores)))) if scores and text else 0.0)
 
 
+def upside_down_score(lines: Sequence[np.ndarray], *, threads: int | None = None) -> float:
+    """How upside down text lines are, from RapidOCR's 0°/180° direction classifier: the mean over
+    line pieces of +score for "180" and -score for "0" (+1 all turned, -1 all upright, 0 unsure).
+
+    The classifier's input is 48 x 192 pixels, so each line is cut into pieces about four times as
+    wide as high (a whole line squeezed to that width is judged poorly); pieces with almost no ink
+    are skipped. Returns 0.0 when there is nothing to judge."""
+    pieces: list[np.ndarray] = []
+    for line in lines:
+        bgr = _as_bgr(line)
+        h, w = bgr.shape[:2]
+        if h < _MIN_TEXT_PX:
+            continue
+        step = 4 * h
+        for x in range(0, max(1, w - step // 2), step):
+            piece = bgr[:, x : x + step]
+            if int((piece[..., 0] < 128).sum()) > h:
+                pieces.append(piece)
+    if not pieces:
+        return 0.0
+    reader = _reader(threads if threads is not None else _default_threads(), DEFAULT_MAX_SIDE, False)
+    try:
+        with _lock:
+            _imgs, results, _elapsed = reader.text_cls(pieces)
+    except Exception as e:  # onnxruntime/cv2 errors have no common base class
+        raise OcrError(f"RapidOCR 方向判断失败 direction check failed ({type(e).__name__})") from None
+    signed = [(float(score) if "180" in str(label) else -float(score)) for label, score in results]
+    return float(np.mean(signed)) if signed else 0.0
+
+
 def words_from_result(
     result: Sequence[Sequence[Any]], *, width: int, height: int, min_confidence: float = 0.0
 ) -> list[Word]:

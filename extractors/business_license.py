@@ -37,6 +37,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from statistics import median
 
@@ -58,6 +59,8 @@ from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, ExtractedField, Line, Word
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "business_license.yaml"
+OVERLAYS_PATH = CONFIG_PATH.parent / "licence_overlays.yaml"
+TYPES_PATH = CONFIG_PATH.parent / "licence_types.yaml"
 
 FIELDS = (
     "uscc",
@@ -90,6 +93,15 @@ CONSENSUS_CONFIDENCE = 0.8
 CONSENSUS_MAX_DISTANCE = 3.0
 """A consensus code further than this many edits per reading from the readings is not taken."""
 LINE_ENGINE_NAME = "rapidocr (line re-read)"
+NAME_GAP = 1.5
+"""A company name or representative whose words are further apart than this many row heights
+has a part the engine did not read (a redaction box, a stain): it is not reported."""
+CERTAIN_OCR: dict[str, float] = {"rapidocr": 0.9, "tesseract": 0.75}
+"""A name or representative read with less confidence than this (per engine family) is only
+reported when the other engine read the same value. Measured on the real licences: RapidOCR reads
+correct names at 0.92-1.0 and the unreadable names of low-resolution photos at 0.6-0.87."""
+UNCERTAIN_FIELDS = ("company_name", "legal_representative", "address")
+CONFIRM_HEIGHTS = (32, 48)
 """Text fields below this confidence are not reported (an invalid code is, with its note)."""
 
 
@@ -235,6 +247,8 @@ class _Found:
     """Codes: the boxes of the engine words holding the code (the line to re-read)."""
     run: str = ""
     """Codes: the whole run of letters and digits the code was read from."""
+    ocr: float | None = None
+    """Names: the engine's own confidence in the characters of the value."""
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -297,7 +311,10 @@ def build_rows(words: Sequence[Word]) -> list[LineIndex]:
             last = boxes[row[-1]]
             gap = b[0] - last[2]
             h = min(_h(b), _h(last))
-            if gap < -0.5 * h or gap > ROW_GAP * h or not _overlaps(last, b):
+            # an overlap is measured against the narrower box (x and y fractions differ in unit
+            # on a tall or wide page: a 1080x2400 screenshot made touching boxes look stacked)
+            narrow = min(b[2] - b[0], last[2] - last[0])
+            if gap < -0.5 * narrow or gap > ROW_GAP * h or not _overlaps(last, b):
                 continue
             if best_gap is None or gap < best_gap:
                 best, best_gap = r, gap
@@ -473,11 +490,26 @@ def _company_name(v: _Value) -> list[_Found]:
     if last_suffix is None and (cjk < 6 or re.search(r"[A-Za-z0-9]", value)):
         return []  # no suffix and short or mixed with Latin: too likely noise
     a, b = v.start + first, v.start + end
-    return [_Found("company_name", value, text[first:end], _conf(base, v, a, b), v.li.bbox_for(a, b), notes)]
+    if _inner_gap(v.li, a, b) > NAME_GAP:
+        return []  # part of the name is not read (masked, erased or covered): never guess it
+    return [
+        _Found(
+            "company_name", value, text[first:end], _conf(base, v, a, b), v.li.bbox_for(a, b), notes,
+            ocr=v.li.confidence_for(a, b),
+        )
+    ]  # fmt: skip
+
+
+def _inner_gap(li: LineIndex, start: int, end: int) -> float:
+    """The widest gap between the engine words holding ``li.text[start:end]``, in row heights."""
+    owners = sorted({li.owner[k] for k in range(start, min(end, len(li.owner)))})
+    h = _row_height(li)
+    gaps = [li.line.words[o2].bbox[0] - li.line.words[o1].bbox[2] for o1, o2 in pairwise(owners)]
+    return max(gaps, default=0.0) / h
 
 
 def _legal_representative(v: _Value) -> list[_Found]:
-    text = v.text
+    text = v.text[: _overlay_cut(v.text)]  # 李天锋仅限官网APP展示使用: an overlay glued to the name
     skip = 2 if text.startswith("姓名") else 0
     m = _NAME_RUN.search(text, skip)
     if m is None or m.start() > skip + 2 or len(m.group()) > 4 or m.group()[0] in _NOT_NAME_START:
@@ -485,7 +517,14 @@ def _legal_representative(v: _Value) -> list[_Found]:
     if any(w in m.group() for w in load_config().non_name_words):
         return []
     a, b = v.start + m.start(), v.start + m.end()
-    return [_Found("legal_representative", m.group(), m.group(), _conf(0.85, v, a, b), v.li.bbox_for(a, b))]
+    if _inner_gap(v.li, a, b) > NAME_GAP:
+        return []
+    return [
+        _Found(
+            "legal_representative", m.group(), m.group(), _conf(0.85, v, a, b), v.li.bbox_for(a, b),
+            ocr=v.li.confidence_for(a, b),
+        )
+    ]  # fmt: skip
 
 
 def _company_type(v: _Value) -> list[_Found]:
@@ -519,9 +558,62 @@ def _company_type(v: _Value) -> list[_Found]:
     a = v.start
     b = min(v.start + len(value), v.end)
     raw = v.text[: b - a]
+    value = normalize_name(value)
+    if value.count("【") == 1 and value.endswith("】") and value.count("（") > value.count("）"):
+        value = value[:-1] + "）】"
+        notes.append("closing parenthesis added")
+    snapped = snap_type(value)
+    if snapped is not None and snapped[0] != value:
+        value = snapped[0]
+        notes.append(f"matched to the enterprise-type list ({snapped[1]} characters differed)")
     return [
-        _Found("company_type", normalize_name(value), raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b), notes)
-    ]
+        _Found(
+            "company_type", value, raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b), notes,
+            ocr=v.li.confidence_for(a, b),
+        )
+    ]  # fmt: skip
+
+
+TYPE_SNAP_SHARE = 4
+"""A type reading is snapped to a listed type when it differs in at most 1 character per this many
+(and in fewer than the next-closest type)."""
+
+
+@lru_cache(maxsize=1)
+def _types() -> tuple[str, ...]:
+    data = yaml.safe_load(TYPES_PATH.read_text(encoding="utf-8")) or {}
+    types = data.get("types", []) if isinstance(data, dict) else []
+    if not isinstance(types, list) or not all(isinstance(x, str) and x.strip() for x in types):
+        raise ValueError(f"{TYPES_PATH}: types must be a list of non-empty strings")
+    return tuple(normalize_name(x) for x in types)
+
+
+@lru_cache(maxsize=256)
+def snap_type(value: str) -> tuple[str, int] | None:
+    """The listed enterprise type (``config/licence_types.yaml``) a reading stands for, with the
+    number of differing characters, or None when no listed type is clearly closest. A 法人商事主体【…】
+    wrapper is kept and its inside matched."""
+    value = normalize_name(value)
+    m = re.fullmatch(r"(.*【)(.+?)(】)", value)
+    head, inner, tail = (m.group(1), m.group(2), m.group(3)) if m else ("", value, "")
+    scored = sorted((_edit_distance(inner, t), t) for t in _types())
+    if not scored:
+        return None
+    best_d, best = scored[0]
+    second_d = scored[1][0] if len(scored) > 1 else best_d + 99
+    if best_d > len(best) // TYPE_SNAP_SHARE or second_d <= best_d:
+        return None
+    return head + best + tail, best_d
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
 
 
 def _date_field(name: str) -> Callable[[_Value], list[_Found]]:
@@ -640,12 +732,15 @@ def _find_span(text: str, digits: str) -> tuple[int, int] | None:
 
 
 def _address(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
-    parts = [v, *cont]
+    parts = _address_parts([v, *cont])
+    if not parts:
+        return []
     text = "".join(p.text for p in parts)
     m = re.search(r"[\u4e00-\u9fff0-9A-Za-z（(]", text)
     if m is None:
         return []
     value = normalize_name(text[m.start() :]).rstrip("，,。;；:：、")
+    value = _DIGIT_DASH.sub(r"\1—\2", value)  # 1710一1713室: the dash of a number range read as 一
     cjk = sum(1 for c in value if is_cjk(c))
     if cjk < 5 or value.startswith("的") or not _PLACE.search(value) or re.search(r"[;；]|销售|经营", value):
         return []  # fine print (…住所的醒目位置) or the scope, not an address
@@ -653,7 +748,65 @@ def _address(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
     bbox = _union(boxes)
     confs = [_conf(0.85, p) for p in parts]
     notes = [f"joined {len(parts)} lines"] if len(parts) > 1 else []
-    return [_Found("address", value, text, round(min(confs), 3), bbox, notes)]
+    ocr = min(p.li.confidence_for(p.start, p.end) for p in parts)
+    return [_Found("address", value, text, round(min(confs), 3), bbox, notes, ocr=ocr)]
+
+
+_DIGIT_DASH = re.compile(r"([0-9])一([0-9])")
+_NOTICE_ITEM = re.compile(r"^[0-9]{1,2}[.．、][《\u4e00-\u9fff]")
+ADDRESS_HEIGHT = (0.7, 1.5)
+"""Words of an address are about as tall as its first word; smaller (fine print, a site name) or
+much larger (a watermark) text after it is something else."""
+
+
+def _address_parts(parts: Sequence[_Value]) -> list[_Value]:
+    """The address's rows cut where something else starts: an overlay phrase (watermark), an
+    item of the old licence's notice column (8.办理注销登记…《企业法人营业执照》…), text of another
+    size, or a row without a CJK character or digit (a smudge read as letters)."""
+    out: list[_Value] = []
+    ref_h: float | None = None
+    for p in parts:
+        end = p.start + _overlay_cut(p.text)
+        k = p.start
+        while k < end:
+            o = p.li.owner[k]
+            word = p.li.line.words[o]
+            h = _h(word.bbox)
+            ref_h = ref_h if ref_h is not None else h
+            if k > p.start or out:
+                wt = word.text.strip()
+                new_word = k == 0 or p.li.owner[k - 1] != o
+                if "《" in wt or "》" in wt or (new_word and _NOTICE_ITEM.match(wt)):
+                    end = k
+                    break
+                if not ADDRESS_HEIGHT[0] * ref_h <= h <= ADDRESS_HEIGHT[1] * ref_h:
+                    end = k
+                    break
+            k += 1
+        if end > p.start:
+            cut = _Value(p.li, p.start, end, p.label_errors)
+            if out and not re.search(r"[\u4e00-\u9fff0-9]", cut.text):
+                break
+            out.append(cut)
+        if end < p.end:
+            break
+    return out
+
+
+def _overlay_cut(text: str) -> int:
+    """Where an overlay phrase (``config/licence_overlays.yaml``) starts in ``text``, else its length."""
+    upper = text.upper()
+    starts = [k for ph in _overlays() if (k := upper.find(ph)) >= 0]
+    return min(starts, default=len(text))
+
+
+@lru_cache(maxsize=1)
+def _overlays() -> tuple[str, ...]:
+    data = yaml.safe_load(OVERLAYS_PATH.read_text(encoding="utf-8")) or {}
+    phrases = data.get("phrases", []) if isinstance(data, dict) else []
+    if not isinstance(phrases, list) or not all(isinstance(x, str) and x.strip() for x in phrases):
+        raise ValueError(f"{OVERLAYS_PATH}: phrases must be a list of non-empty strings")
+    return tuple(x.strip().upper() for x in phrases)
 
 
 _PLACE = re.compile(r"[省市县区镇乡村路街道巷号楼室幢栋弄里园]")
@@ -802,7 +955,7 @@ _SIMPLE: dict[str, Callable[[_Value], list[_Found]]] = {
 
 def _find_hits(lines: Sequence[LineIndex]) -> list[LabelHit]:
     t = _tables()
-    hits = find_labels(lines, t.labels, max_errors=1)
+    hits = [h for h in find_labels(lines, t.labels, max_errors=1) if not _quoted(lines, h)]
     starts = find_labels(lines, t.line_start, max_errors=0)
     return sorted(
         [
@@ -815,6 +968,17 @@ def _find_hits(lines: Sequence[LineIndex]) -> list[LabelHit]:
         ],
         key=lambda h: (h.line_no, h.start),
     )
+
+
+def _quoted(lines: Sequence[LineIndex], hit: LabelHit) -> bool:
+    """A label word mentioned in a sentence, not a label: in parentheses (…由张三（法定代表人）留存…),
+    in an enumeration (…经营范围、经营场所、投资人信息…) or followed by 的 (…置于住所的醒目位置)."""
+    text = lines[hit.line_no].text
+    before = text[hit.start - 1] if hit.start > 0 else ""
+    after = text[hit.end : hit.end + 1]
+    if before in ("(", "（") and after in (")", "）"):
+        return True
+    return before == "、" or after in ("、", "的")
 
 
 def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
@@ -839,8 +1003,26 @@ def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
         if hit.field == "registration_authority":
             found.extend(_issue_date(lines, hit))
     if not any(f.name == "company_type" for f in found):
-        found.extend(_type_from_title(lines))
+        found.extend(_type_from_title(lines) or _type_unlabelled(lines))
     return found
+
+
+def _type_unlabelled(lines: Sequence[LineIndex]) -> list[_Found]:
+    """A listed type right after a 类型 label that OCR garbled beyond matching (类住型: a character of
+    the 住所 label below slipped in): the row starts with at most three characters holding 类 or 型,
+    then a type word, and the value matches the enterprise-type list."""
+    t = _tables()
+    for li in lines:
+        for word in t.type_words:
+            k = li.text.find(word)
+            if not 0 < k <= 3 or not ({"类", "型"} & set(li.text[:k])):
+                continue
+            for f in _company_type(_Value(li, k, len(li.text))):
+                if f.value in _types() or snap_type(str(f.value)) is not None:
+                    f.notes.append("类型 label not read exactly")
+                    f.confidence = round(f.confidence * 0.9, 3)
+                    return [f]
+    return []
 
 
 def _type_from_title(lines: Sequence[LineIndex]) -> list[_Found]:
@@ -929,7 +1111,32 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
             cands.extend(more)
     if reread and not exact:
         cands.extend(_reread_code(page, cands))
+        cands.extend(_confirm_names(page, cands))
     return cands
+
+
+def _confirm_names(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
+    """A name or representative read with little confidence is read again from its crop (two
+    scales); a confident re-reading that contains the same value confirms it (see ``_certain``)."""
+    best = _best_per_field(cands)
+    out: list[_Found] = []
+    for name in UNCERTAIN_FIELDS:
+        f = best.get(name)
+        if f is None or f.bbox is None or _certain(f, cands):
+            continue
+        want = _key(f.value)
+        for r in reread_line(page, f.bbox, heights=CONFIRM_HEIGHTS, colours=False):
+            family = engine_family(LINE_ENGINE_NAME)
+            if r.confidence >= CERTAIN_OCR[family] and want in normalize_name(r.text):
+                out.append(
+                    _Found(
+                        name, f.value, r.text, f.confidence, f.bbox,
+                        [f"confirmed by a re-read ({r.variant})"], LINE_ENGINE_NAME, page.index,
+                        ocr=r.confidence,
+                    )
+                )  # fmt: skip
+                break
+    return out
 
 
 def _code_in_doubt(f: _Found | None) -> bool:
@@ -978,6 +1185,17 @@ def _reread_code(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
     return out
 
 
+def _certain(best: _Found, cands: Sequence[_Found]) -> bool:
+    """Whether a name is read with certainty: one reading of it is confident for its engine, or
+    both engines read it alike. Values with no engine confidence (text layer) are certain."""
+    same = [f for f in cands if f.name == best.name and _key(f.value) == _key(best.value)]
+    if any(f.ocr is None or engine_family(f.engine) not in CERTAIN_OCR for f in same):
+        return True
+    if any(f.ocr is not None and f.ocr >= CERTAIN_OCR[engine_family(f.engine)] for f in same):
+        return True
+    return len({engine_family(f.engine) for f in same}) > 1
+
+
 def extract_business_license(doc: DocumentContent, *, reread: bool | None = None) -> list[ExtractedField]:
     """The licence fields found in ``doc``: at most one value per field, the best supported.
 
@@ -996,6 +1214,9 @@ def extract_business_license(doc: DocumentContent, *, reread: bool | None = None
         # a licence carries one or the other; keep the better-supported one
         loser = min(("uscc", "registration_number"), key=lambda n: best[n].confidence)
         del best[loser]
+    for name in UNCERTAIN_FIELDS:
+        if name in best and not _certain(best[name], cands):
+            del best[name]
     out: list[ExtractedField] = []
     for name in FIELD_ORDER:
         f = best.get(name)

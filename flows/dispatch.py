@@ -46,29 +46,16 @@ def latest_review_key(store: ObjectStore, submission_id: str) -> str | None:
 
 
 def review_and_record(submission_id: str, *, process_missing: bool = False) -> str | None:
-    """Run the ``review_submission`` flow and record its findings in the index. Returns the
-    review's key, or None when the submission has no ``declared.yaml`` yet."""
+    """Run the ``review_submission`` flow (which records its findings in the index) when the
+    submission has its ``declared.yaml``. Returns the review's key, or None when it has none yet."""
     from flows.review_submission import review_submission
-    from pipeline.processing import load_declared
 
     store = open_store()
-    index = open_index()
-    declared = load_declared(store, submission_id)
-    if declared is None or not store.exists(declared_key(submission_id)):
+    if not store.exists(declared_key(submission_id)):
         log.info("review of %s skipped: no declared.yaml yet", submission_id)
         return None
-    index.ensure_submission(submission_id, declared)
-    result = review_submission(submission_id, process_missing=process_missing)
-    key = latest_review_key(store, submission_id) or ""
-    index.record_review(
-        submission_id,
-        status=result.status,
-        review_key=key,
-        findings=[(f.rule, f.outcome, f.severity) for f in result.findings],
-        applicant_name=result.applicant,
-        solution_name=result.solution,
-    )
-    return key
+    review_submission(submission_id, process_missing=process_missing)
+    return latest_review_key(store, submission_id) or ""
 
 
 Job = tuple[Literal["process", "review"], str, int | None]

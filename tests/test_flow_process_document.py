@@ -121,3 +121,32 @@ def test_flow_ocr_page_and_bad_uploads(
         assert summary.errors and summary.errors[0].startswith(code)
         # the failed result is stored too, so the reviewer sees why
         assert store.exists(summary.result_key)
+
+
+def test_review_flow_run_directly_is_recorded_in_the_index(
+    prefect_api: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``review_submission`` run started by a deployment (not through the dispatcher) still
+    leaves its status and findings in the index."""
+    from flows.review_submission import review_submission
+    from pipeline.index import open_index
+    from pipeline.store.keys import declared_key
+
+    monkeypatch.setenv("EVIDENCE_STORE", "local")
+    monkeypatch.setenv("EVIDENCE_STORE_PATH", str(tmp_path / "store"))
+    monkeypatch.setenv("EVIDENCE_DB_URL", f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    store = open_store()
+    sid = "S-2023-0005"  # its declared data from the samples, with one licence as the only upload
+    declared = Path(__file__).resolve().parents[1] / "sample_docs" / "submissions" / sid / "declared.yaml"
+    store.put_bytes(declared_key(sid), declared.read_bytes(), content_type="application/yaml")
+    put_upload(store, sid, "营业执照.pdf", licence_pdf())
+
+    result = review_submission(sid, process_missing=True)
+    index = open_index()
+    row = index.submission(sid)
+    assert row is not None and row.status == result.status
+    assert row.applicant_name == "深圳鹏启数智信息技术有限公司"
+    assert row.review_key and store.exists(row.review_key)
+    recorded = {(rule, outcome) for rule, outcome, _severity in index.findings(sid)}
+    assert recorded == {(f.rule, f.outcome) for f in result.findings}
+    assert recorded, "a submission with one licence and no other material has findings"

@@ -15,6 +15,7 @@ from pipeline.index import MAX_ATTEMPTS, Index, WorkKey, open_index
 from pipeline.index.work import (
     Decision,
     decide,
+    keep_alive,
     make_room,
     record_failure,
     record_success,
@@ -94,7 +95,8 @@ def process_document(key: str, force: bool = False, review_when_complete: bool =
         summary = summarize(key, decision.result, reused=True, seconds=time.perf_counter() - t0)
     else:
         try:
-            outcome = extract_task(upload, options)
+            with keep_alive(index, work):
+                outcome = extract_task(upload, options)
             make_room(index, store, work)
             rkey = save_result_task(store, outcome, True)
             record_success(index, work, outcome.result, rkey)

@@ -189,6 +189,27 @@ def test_a_dead_workers_run_is_reclaimed_after_its_lease(index: Index) -> None:
     assert reclaimed.outcome == "claimed" and reclaimed.run.worker == "alive" and reclaimed.run.attempts == 2
 
 
+def test_heartbeats_keep_a_long_run_held_and_stop_with_the_worker(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.index.work import keep_alive
+
+    monkeypatch.setenv("EVIDENCE_RUN_LEASE_S", "0.4")  # beats every 0.1 s
+    w = work("d" * 64)
+    assert index.claim_run(w, worker="busy").outcome == "claimed"
+    with keep_alive(index, w, "busy"):
+        for _ in range(4):  # 0.8 s: twice the lease, but the beats keep it held
+            time.sleep(0.2)
+            assert index.claim_run(w, worker="other", lease_s=0.4).outcome == "running"
+        beat = index.run(w)
+        assert beat is not None and beat.heartbeat_at is not None and beat.heartbeat_at > beat.started_at
+    time.sleep(0.5)  # the worker stopped beating (as if killed): one lease later the run is free
+    taken = index.claim_run(w, worker="other", lease_s=0.4)
+    assert taken.outcome == "claimed" and taken.run.worker == "other"
+    assert index.renew_run(w, "busy") is False  # the old worker learns it lost the run
+    assert index.renew_run(w, "other") is True
+
+
 def test_writes_wait_and_retry_while_the_database_is_locked(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, "locked.sqlite3", busy_ms=20)  # give up on the lock quickly
     index = open_index(settings)

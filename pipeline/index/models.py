@@ -139,6 +139,9 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     worker: Mapped[str | None] = mapped_column(String(200))
+    #: Renewed by the worker while it holds the run; a run whose heartbeat (or start, before the
+    #: first beat) is older than the lease is presumed dead and may be claimed again.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Result(Base):

@@ -36,7 +36,8 @@ from pipeline.index.models import (
 #: ``--force`` retries it).
 MAX_ATTEMPTS = 3
 #: A run ``running`` for longer than this is presumed dead (worker killed) and may be claimed.
-DEFAULT_LEASE_S = 1800.0
+DEFAULT_LEASE_S = 300.0
+"""Seconds without a heartbeat after which a running run is presumed dead (see ``work.keep_alive``)."""
 
 
 class WorkKey(BaseModel):
@@ -100,6 +101,7 @@ class RunView(_View):
     started_at: datetime | None
     finished_at: datetime | None
     worker: str | None
+    heartbeat_at: datetime | None = None
 
 
 class ResultView(_View):
@@ -413,15 +415,16 @@ class Index:
                 {**work.model_dump(), "state": QUEUED, "attempts": 0, "key": key, "queued_at": now},
                 ["sha256", "pipeline_version", "config_hash"],
             )
+            last_sign_of_life = func.coalesce(Run.heartbeat_at, Run.started_at)
             free = or_(
                 Run.state == QUEUED,
                 and_(Run.state == FAILED, Run.attempts < MAX_ATTEMPTS),
-                and_(Run.state == RUNNING, Run.started_at < expired),
+                and_(Run.state == RUNNING, last_sign_of_life < expired),
             )
             if force:
                 free = or_(
                     Run.state.in_((QUEUED, COMPLETED, FAILED)),
-                    and_(Run.state == RUNNING, Run.started_at < expired),
+                    and_(Run.state == RUNNING, last_sign_of_life < expired),
                 )
             claimed = s.execute(
                 update(Run)
@@ -435,6 +438,7 @@ class Index:
                     state=RUNNING,
                     attempts=1 if force else Run.attempts + 1,
                     started_at=now,
+                    heartbeat_at=now,
                     finished_at=None,
                     error=None,
                     worker=worker,
@@ -451,6 +455,19 @@ class Index:
         if view.state == RUNNING:
             return Claim(outcome="running", run=view)
         return Claim(outcome="gave_up", run=view)
+
+    @with_retry
+    def renew_run(self, work: WorkKey, worker: str) -> bool:
+        """Heartbeat: ``worker`` still holds the run. False when it no longer does (the run was
+        finished, or claimed by another worker after the lease ran out)."""
+        with self._sessions.begin() as s:
+            renewed = s.execute(
+                update(Run)
+                .where(*self._work_filter(work), Run.state == RUNNING, Run.worker == worker)
+                .values(heartbeat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+        return bool(renewed)
 
     @staticmethod
     def _work_filter(work: WorkKey) -> tuple[Any, ...]:

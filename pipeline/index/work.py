@@ -14,9 +14,13 @@ so earlier results stay readable."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -49,6 +53,8 @@ from pipeline.store.keys import (
 )
 from pipeline.version import PIPELINE_VERSION
 
+log = logging.getLogger(__name__)
+
 ENV_RUN_WAIT_S = "EVIDENCE_RUN_WAIT_S"
 ENV_RUN_LEASE_S = "EVIDENCE_RUN_LEASE_S"
 POLL_S = 0.25
@@ -67,10 +73,38 @@ def _env_float(name: str, default: float) -> float:
 
 
 def lease_seconds() -> float:
-    """``EVIDENCE_RUN_LEASE_S`` (default 1800): a run held longer is presumed dead."""
+    """``EVIDENCE_RUN_LEASE_S`` (default 300): a run without a heartbeat for longer is presumed
+    dead (its worker renews it every quarter lease while it works)."""
     from pipeline.index.repo import DEFAULT_LEASE_S
 
     return _env_float(ENV_RUN_LEASE_S, DEFAULT_LEASE_S)
+
+
+@contextmanager
+def keep_alive(index: Index, work: WorkKey, worker: str | None = None) -> Iterator[None]:
+    """Renew the run's heartbeat every quarter lease while the block runs (a background thread),
+    so a long document is never taken for a dead one, while a killed worker's run is free again
+    one lease after its last beat. A failed renewal is logged and tried again at the next beat."""
+    worker = worker or worker_name()
+    every = max(0.05, lease_seconds() / 4)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                if not index.renew_run(work, worker):
+                    log.warning("run %s… is no longer held by %s", work.sha256[:12], worker)
+                    return
+            except Exception as exc:  # database briefly unreachable: the next beat tries again
+                log.warning("heartbeat for run %s… failed: %s", work.sha256[:12], type(exc).__name__)
+
+    thread = threading.Thread(target=beat, name=f"evidence-heartbeat-{work.sha256[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def wait_seconds() -> float:
@@ -288,7 +322,8 @@ def process_key(
     if decision.action == "gave_up":
         return WorkOutcome(key=key, sha256=sha, outcome="gave_up", error=decision.error)
     try:
-        outcome: ExtractionOutcome = extract_upload(upload, options)
+        with keep_alive(index, work, worker):
+            outcome: ExtractionOutcome = extract_upload(upload, options)
         make_room(index, store, work)
         rkey = save_outcome(store, outcome, overwrite=True)
         record_success(index, work, outcome.result, rkey)

@@ -463,7 +463,7 @@ def _conf(base: float, v: _Value, start: int | None = None, end: int | None = No
 
 def _company_name(v: _Value) -> list[_Found]:
     t = _tables()
-    text = v.text
+    text = v.text[: _notice_cut(v.text)]
     first = next((k for k, c in enumerate(text) if is_cjk(c)), None)
     if first is None:
         return []
@@ -793,6 +793,13 @@ def _address_parts(parts: Sequence[_Value]) -> list[_Value]:
     return out
 
 
+def _notice_cut(text: str) -> int:
+    """Where the old licence's notice column (7.《企业法人营业执照》被吊销后…), or an overlay, starts
+    in a value that OCR ran into it, else the length of ``text``."""
+    m = re.search(r"[0-9]{1,2}[.．、]?[《\u4e00-\u9fff]*《|《", text)
+    return min(m.start() if m else len(text), _overlay_cut(text))
+
+
 def _overlay_cut(text: str) -> int:
     """Where an overlay phrase (``config/licence_overlays.yaml``) starts in ``text``, else its length."""
     upper = text.upper()
@@ -1002,9 +1009,31 @@ def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
     for hit in hits:
         if hit.field == "registration_authority":
             found.extend(_issue_date(lines, hit))
+    if not any(f.name == "company_name" for f in found):
+        found.extend(_name_unlabelled(lines))
     if not any(f.name == "company_type" for f in found):
         found.extend(_type_from_title(lines) or _type_unlabelled(lines))
     return found
+
+
+def _name_unlabelled(lines: Sequence[LineIndex]) -> list[_Found]:
+    """A name after a 名称 label that OCR garbled beyond matching (住称所: the letter-spaced labels of
+    two rows read into one): a row starting with at most three characters holding 名 or 称, then a
+    name with a company-name suffix. Only when no labelled name was found."""
+    for li in lines:
+        head = li.text[:3]
+        k = max(head.find("称"), head.find("名"))
+        if k < 0 or not is_cjk(li.text[k + 1 : k + 2] or " "):
+            continue
+        start = k + 1
+        while start < min(3, len(li.text)) and li.text[start] in "名称住所":
+            start += 1
+        for f in _company_name(_Value(li, start, len(li.text))):
+            if "no company-name suffix found" not in f.notes:
+                f.notes.append("名称 label not read exactly")
+                f.confidence = round(f.confidence * 0.9, 3)
+                return [f]
+    return []
 
 
 def _type_unlabelled(lines: Sequence[LineIndex]) -> list[_Found]:
@@ -1112,7 +1141,58 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
     if reread and not exact:
         cands.extend(_reread_code(page, cands))
         cands.extend(_confirm_names(page, cands))
+        if not any(f.name == "established_date" for f in cands):
+            cands.extend(_reread_date(page, "established_date"))
     return cands
+
+
+DATE_CROP_WIDTH = 14.0
+"""A date right of its label is re-read from a crop this many label heights wide."""
+
+
+def _reread_date(page: PageContent, name: str) -> list[_Found]:
+    """A date label with no date read next to it (a watermark over the value): the strip right of
+    the label is re-read (three scales); the day-precision date most of the readings give is taken
+    when at least two agree."""
+    image_size = _image_size(page)
+    if image_size is None:
+        return []
+    lines = build_rows(page.words)
+    hits = _find_hits(lines)
+    out: list[_Found] = []
+    for hit in hits:
+        if hit.field != name:
+            continue
+        lb = lines[hit.line_no].bbox_for(hit.start, hit.end)
+        if lb is None:
+            continue
+        h = lb[3] - lb[1]
+        width = DATE_CROP_WIDTH * h * image_size[1] / image_size[0]
+        box = (lb[2], lb[1], min(1.0, lb[2] + width), lb[3])
+        votes: dict[str, list[str]] = {}
+        for r in reread_line(page, box, colours=False):
+            d = parse_date(r.text)
+            if d is not None and d.precision == "day":
+                votes.setdefault(d.iso, []).append(d.raw)
+        if not votes:
+            continue
+        iso, raws = max(votes.items(), key=lambda kv: len(kv[1]))
+        if len(raws) < 2 or sum(len(v) for v in votes.values()) > 2 * len(raws):
+            continue
+        out.append(
+            _Found(
+                name, iso, raws[0], 0.7, box, [f"re-read right of its label ({len(raws)} readings agree)"],
+                LINE_ENGINE_NAME, page.index,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _image_size(page: PageContent) -> tuple[float, float] | None:
+    """(height, width) of the page image in pixels, from the page info or the image."""
+    if page.info.width > 0 and page.info.height > 0:
+        return page.info.height, page.info.width
+    return None
 
 
 def _confirm_names(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:

@@ -21,6 +21,7 @@ plus the store (``EVIDENCE_STORE*``), index (``EVIDENCE_DB_URL``) and dispatch
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -52,6 +53,8 @@ ENV_TOKEN = "EVIDENCE_WEBHOOK_TOKEN"
 ENV_HOST = "EVIDENCE_WEBHOOK_HOST"
 ENV_PORT = "EVIDENCE_WEBHOOK_PORT"
 SOURCE = "webhook"
+REDISPATCH_CHECK_S = 60.0
+"""How often the receiver looks for events whose run was lost (see ``redispatch_pending``)."""
 MAX_BODY_BYTES = 1024 * 1024
 EVENTS_PATH = "/minio/events"
 
@@ -114,6 +117,7 @@ def create_app(
         raise ConfigError(f"缺少配置 missing {ENV_TOKEN}: the webhook receiver refuses to start without it")
     expected_bucket = None if any_bucket else (bucket if bucket is not None else _expected_bucket())
     state: dict[str, Any] = {"index": index, "dispatcher": dispatcher, "own_dispatcher": dispatcher is None}
+    redispatch_interval_s = REDISPATCH_CHECK_S
 
     def get_index() -> Index:
         if state["index"] is None:
@@ -129,16 +133,29 @@ def create_app(
         d: Dispatcher = state["dispatcher"]
         return d
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Events recorded but never dispatched (a crash right after recording) go out now.
+    async def redispatch(after_s: float | None) -> None:
         try:
-            n = await run_in_threadpool(redispatch_pending, get_index(), get_dispatcher(), source=SOURCE)
+            n = await run_in_threadpool(
+                redispatch_pending, get_index(), get_dispatcher(), source=SOURCE, redispatch_after_s=after_s
+            )
             if n:
                 log.info("re-dispatched %d pending events", n)
         except Exception as exc:
             log.warning("re-dispatching pending events failed: %s", exc)
+
+    async def redispatch_forever() -> None:
+        # Runs lost with a killed worker leave their events unfinished: send them again.
+        while True:
+            await asyncio.sleep(redispatch_interval_s)
+            await redispatch(None)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Events recorded but never dispatched (a crash right after recording) go out now.
+        await redispatch(None)
+        loop = asyncio.create_task(redispatch_forever())
         yield
+        loop.cancel()
         if state["own_dispatcher"] and state["dispatcher"] is not None:
             state["dispatcher"].close(wait=False)
 

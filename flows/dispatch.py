@@ -9,8 +9,11 @@
 - ``deployment`` (scale-out): ``prefect.deployments.run_deployment`` creates a flow run for the
   deployments named by ``EVIDENCE_DEPLOYMENT_PROCESS`` (default
   ``process_document/default``, as in ``prefect.yaml``) and ``EVIDENCE_DEPLOYMENT_REVIEW`` (default
-  ``review_submission/default``) without waiting; the event id is the flow run's
-  idempotency key, so a re-dispatched event never creates a second run. Workers pick them up.
+  ``review_submission/default``) without waiting. Workers pick them up; the flow run marks the
+  event processed when it ends (``event_id`` parameter), so a run lost with its worker leaves the
+  event pending and ``redispatch_pending`` sends it again after ``redispatch_after_seconds()``.
+  The idempotency key is the event id plus its previous dispatch time: the same dispatch made
+  twice (a retry, a race) creates one run, a re-dispatch after a lost run creates a new one.
 
 Both implement ``pipeline.events.Dispatcher``."""
 
@@ -56,6 +59,20 @@ def review_and_record(submission_id: str, *, process_missing: bool = False) -> s
         return None
     review_submission(submission_id, process_missing=process_missing)
     return latest_review_key(store, submission_id) or ""
+
+
+def mark_event_done(event_id: int | None, error: BaseException | None) -> None:
+    """Called by a flow run started for an event (deployment mode) when it ends: the event is
+    processed, with the error when the run failed. Never raises (the run's outcome matters more)."""
+    if event_id is None:
+        return
+    message = None
+    if error is not None:
+        message = error.message if isinstance(error, EvidenceError) else f"{type(error).__name__}: {error}"
+    try:
+        open_index().mark_event(event_id, processed=True, error=message[:2000] if message else None)
+    except Exception as exc:  # the event stays pending and is dispatched again later
+        log.warning("could not mark event %d processed: %s", event_id, type(exc).__name__)
 
 
 Job = tuple[Literal["process", "review"], str, int | None]
@@ -191,15 +208,21 @@ class DeploymentDispatcher:
     def _run(self, deployment: str, parameters: dict[str, object], event_id: int | None, kind: str) -> None:
         from prefect.deployments import run_deployment
 
+        idempotency_key = None
+        if event_id is not None:
+            event = self.index.event(event_id)
+            previous = event.dispatched_at.isoformat() if event and event.dispatched_at else "first"
+            idempotency_key = f"evidence-event-{event_id}-{kind}-{previous}"
+            parameters = {**parameters, "event_id": event_id}
         run_deployment(
             deployment,
             parameters=parameters,
             timeout=0,
             as_subflow=False,
-            idempotency_key=f"evidence-event-{event_id}-{kind}" if event_id is not None else None,
+            idempotency_key=idempotency_key,
         )
         if event_id is not None:
-            self.index.mark_event(event_id, dispatched=True, processed=True)
+            self.index.mark_event(event_id, dispatched=True)
 
     def process(self, key: str, *, event_id: int | None = None) -> None:
         self._run(self.process_deployment, {"key": key, "review_when_complete": True}, event_id, "process")

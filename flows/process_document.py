@@ -67,13 +67,28 @@ def save_result_task(store: ObjectStore, outcome: ExtractionOutcome, overwrite: 
 
 
 @flow(name="process_document", log_prints=False)
-def process_document(key: str, force: bool = False, review_when_complete: bool = False) -> ProcessSummary:
+def process_document(
+    key: str, force: bool = False, review_when_complete: bool = False, event_id: int | None = None
+) -> ProcessSummary:
     """Extract one upload (``uploads/<submission>/<file>``) and store its result.
 
     Work is keyed by (content sha256, pipeline version, config hash) in the index: content that
     already has a current result is not re-read unless ``force`` is set, and the same content
     arriving twice costs one run. ``review_when_complete``: afterwards, review the submission if
-    every document it lists now has a result (used by the upload triggers)."""
+    every document it lists now has a result (used by the upload triggers). ``event_id``: the
+    upload event this run was started for (deployment mode), marked processed when it ends."""
+    from flows.dispatch import mark_event_done
+
+    try:
+        summary = _process_document(key, force, review_when_complete)
+    except BaseException as exc:
+        mark_event_done(event_id, exc)
+        raise
+    mark_event_done(event_id, None)
+    return summary
+
+
+def _process_document(key: str, force: bool, review_when_complete: bool) -> ProcessSummary:
     logger = get_run_logger()
     t0 = time.perf_counter()
     store = open_store_task()

@@ -38,10 +38,25 @@ def record_review_task(store: ObjectStore, submission_id: str, result: ReviewRes
 
 
 @flow(name="review_submission")
-def review_submission(submission_id: str, process_missing: bool = True) -> ReviewResult:
+def review_submission(
+    submission_id: str, process_missing: bool = True, event_id: int | None = None
+) -> ReviewResult:
     """Review one submission from its stored extraction results; documents without a result are
     processed first (``process_missing``), so the review never misses an upload. The outcome is
-    written to the store (JSON + HTML) and recorded in the index."""
+    written to the store (JSON + HTML) and recorded in the index. ``event_id``: the event this run
+    was started for (deployment mode), marked processed when it ends."""
+    from flows.dispatch import mark_event_done
+
+    try:
+        result = _review_submission(submission_id, process_missing)
+    except BaseException as exc:
+        mark_event_done(event_id, exc)
+        raise
+    mark_event_done(event_id, None)
+    return result
+
+
+def _review_submission(submission_id: str, process_missing: bool) -> ReviewResult:
     logger = get_run_logger()
     store = open_store()
     if process_missing:

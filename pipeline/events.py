@@ -245,12 +245,29 @@ def _dispatch(index: Index, dispatcher: Dispatcher, view: EventView) -> bool:
     return True
 
 
+def redispatch_after_seconds() -> float:
+    """How long a dispatched event may stay unfinished before it is dispatched again: two run
+    leases (``EVIDENCE_RUN_LEASE_S``), so the run of a killed worker has been free for a lease by
+    then, while a slow but living run (which renews its lease) is never duplicated for long: the
+    second run finds it held, waits, and reuses its result."""
+    from pipeline.index.work import lease_seconds
+
+    return 2 * lease_seconds()
+
+
 def redispatch_pending(
-    index: Index, dispatcher: Dispatcher, *, source: str | None = None, redispatch_after_s: float = 600.0
+    index: Index,
+    dispatcher: Dispatcher,
+    *,
+    source: str | None = None,
+    redispatch_after_s: float | None = None,
 ) -> int:
     """Dispatch recorded events that were never dispatched (a crash between recording and
     dispatching, a Prefect API outage) or whose dispatch is older than ``redispatch_after_s``
-    without completion. Returns how many were dispatched."""
+    (default ``redispatch_after_seconds()``) without completion (a worker killed mid-run).
+    Returns how many were dispatched."""
+    if redispatch_after_s is None:
+        redispatch_after_s = redispatch_after_seconds()
     count = 0
     for view in index.pending_events(source=source, redispatch_after_s=redispatch_after_s):
         count += _dispatch(index, dispatcher, view)
@@ -274,5 +291,6 @@ __all__: Sequence[str] = [
     "dispatch_action",
     "normalize_etag",
     "parse_notification",
+    "redispatch_after_seconds",
     "redispatch_pending",
 ]

@@ -6,7 +6,8 @@ The durable checkpoint is the index: the ``events`` table is the set of object v
 an event is marked processed only when its work has finished, so after a crash
 
 - objects recorded but not dispatched (or dispatched but unfinished) are dispatched again when
-  a new watcher starts (``redispatch_pending``), and
+  a new watcher starts (``redispatch_pending``), and on later scans once their dispatch is older
+  than ``redispatch_after_seconds()`` (a run lost with a killed worker), and
 - objects not yet recorded are found by the next listing.
 
 Nothing is missed and nothing finished is repeated; the run bookkeeping in the index makes a
@@ -107,6 +108,8 @@ class Watcher:
         report = ScanReport()
         if not self._recovered:
             report.redispatched = self._recover()
+        else:  # runs lost with their worker since (their events were never marked processed)
+            report.redispatched = redispatch_pending(self.index, self.dispatcher, source=SOURCE)
         self.index.start_scan(self.name, self.store.describe())
         batch: list[ObjectInfo] = []
         reviews: list[UploadEvent] = []

@@ -728,6 +728,12 @@ class Index:
             return EventView.model_validate(row), created
 
     @with_retry
+    def event(self, event_id: int) -> EventView | None:
+        with self._sessions() as s:
+            row = s.get(Event, event_id)
+            return EventView.model_validate(row) if row is not None else None
+
+    @with_retry
     def seen_dedupe_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` are already recorded events."""
         found: set[str] = set()

@@ -16,7 +16,7 @@ The helpers in the first part of this module (:class:`PageText`, :func:`org_span
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from extractors.amounts import Amount, find_amounts
 from extractors.dates import ParsedDate, find_dates, find_ranges
+from extractors.line_reread import reread_lines
 from extractors.text import LineIndex, fuzzy_find, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, ExtractedField, Line, Word, clamp_bbox, union_bbox
@@ -87,7 +88,13 @@ class PageText:
     @classmethod
     def of(cls, page: PageContent) -> PageText:
         """Index ``page``'s visual lines."""
-        lines = [li for li in (LineIndex.of(ln) for ln in _split_rows(page.lines)) if li.text]
+        return cls.from_lines(
+            page, [li for li in (LineIndex.of(ln) for ln in _split_rows(page.lines)) if li.text]
+        )
+
+    @classmethod
+    def from_lines(cls, page: PageContent, lines: list[LineIndex]) -> PageText:
+        """Index ``lines`` of ``page`` (some of them re-read)."""
         text = ""
         where: list[tuple[int, int]] = []
         starts: list[int] = []
@@ -203,6 +210,64 @@ def _under_seal(page: PageContent, bbox: BBox) -> bool:
     b, g, r = crop[..., 0], crop[..., 1], crop[..., 2]
     red = (r - np.maximum(g, b) > 40) & (r > 100)
     return float(red.mean()) > SEAL_RED_SHARE
+
+
+def value_lines(found: Sequence[Found | None], names: Collection[str]) -> dict[int, set[int]]:
+    """``id(page text) -> line numbers`` of the lines holding the values of fields ``names``."""
+    out: dict[int, set[int]] = {}
+    for f in found:
+        if f is None or f.name not in names:
+            continue
+        for a, b in f.spans:
+            out.setdefault(id(f.pt), set()).update(n for n, _ in f.pt.where[max(0, a) : max(0, b)])
+    return out
+
+
+def reread_pages(
+    pages: list[PageText], wanted: dict[int, set[int]]
+) -> tuple[list[PageText], dict[tuple[int, int], str]]:
+    """``pages`` with the ``wanted`` lines of OCR pages read again (``extractors.line_reread``),
+    and a note per changed ``(page index, line number)``; the same pages when nothing changed."""
+    out: list[PageText] = []
+    notes: dict[tuple[int, int], str] = {}
+    for pt in pages:
+        lines = wanted.get(id(pt))
+        changed = reread_lines(pt.page, pt.lines, lines) if lines else {}
+        if not changed:
+            out.append(pt)
+            continue
+        out.append(
+            PageText.from_lines(
+                pt.page, [changed[n][0] if n in changed else li for n, li in enumerate(pt.lines)]
+            )
+        )
+        notes.update(((pt.page.index, n), note) for n, (_, note) in changed.items())
+    return out, notes
+
+
+def note_rereads(found: Sequence[Found | None], notes: dict[tuple[int, int], str]) -> None:
+    """Add the re-read note of each line a value comes from to that value's notes."""
+    for f in found:
+        if f is None:
+            continue
+        lines = sorted({n for a, b in f.spans for n, _ in f.pt.where[max(0, a) : max(0, b)]})
+        for n in lines:
+            note = notes.get((f.pt.page.index, n))
+            if note is not None and note not in f.notes:
+                f.notes.append(note)
+
+
+def with_rereads(
+    pages: list[PageText], compute: Callable[[list[PageText]], list[Found | None]], names: Collection[str]
+) -> list[Found | None]:
+    """``compute(pages)``, and again on the pages with the lines of fields ``names`` re-read when a
+    re-read changed one of them (scanned pages only; see :func:`reread_pages`)."""
+    found = compute(pages)
+    pages, notes = reread_pages(pages, value_lines(found, names))
+    if notes:
+        found = compute(pages)
+        note_rereads(found, notes)
+    return found
 
 
 def printed(li: LineIndex, start: int, end: int) -> str:
@@ -602,12 +667,30 @@ def _signature_page(pages: list[PageText]) -> PageText | None:
     return None
 
 
+#: names and titles whose lines are read a second time on scanned pages
+REREAD_FIELDS = frozenset({"contract_title", "project_name", "party_a", "party_b"})
+
+
 def extract_contract(doc: DocumentContent) -> list[ExtractedField]:
-    """Contract fields of ``doc`` (first page + signature page); nothing is guessed."""
+    """Contract fields of ``doc`` (first page + signature page); nothing is guessed. On scanned
+    pages the lines of names and titles (and the signature page's party lines they are checked
+    against) are read a second time, and the fields read again from the corrected lines."""
     pages = [PageText.of(p) for p in doc.pages]
     pages = [p for p in pages if p.lines]
     if not pages:
         return []
+    found, sig = _contract_found(pages)
+    wanted = value_lines(found, REREAD_FIELDS)
+    if sig is not None:
+        wanted.setdefault(id(sig), set()).update(p.line_no for p in _parties(sig))
+    pages, notes = reread_pages(pages, wanted)
+    if notes:
+        found, _ = _contract_found(pages)
+        note_rereads(found, notes)
+    return [make_field(f) for f in found if f is not None]
+
+
+def _contract_found(pages: list[PageText]) -> tuple[list[Found | None], PageText | None]:
     first = pages[0]
     sig = _signature_page(pages[1:]) or (first if _signature_page([first]) else None)
     found: list[Found | None] = [_title(first), _contract_number(first) or _contract_number_any(pages)]
@@ -618,7 +701,7 @@ def extract_contract(doc: DocumentContent) -> list[ExtractedField]:
     found.extend(_term(pages))
     found.append(_amount(pages))
     found.append(_labelled_single_date("acceptance_date", pages))
-    return [make_field(f) for f in found if f is not None]
+    return found, sig
 
 
 def _contract_number_any(pages: list[PageText]) -> Found | None:

@@ -32,6 +32,7 @@ from extractors.contract import (
     org_span,
     printed,
     strip_value,
+    with_rereads,
 )
 from extractors.dates import ParsedDate, find_dates, find_ranges
 from extractors.text import LineIndex, full_width_parens, fuzzy_find, is_cjk, normalize_name
@@ -208,15 +209,19 @@ def extract_application_proof(doc: DocumentContent) -> list[ExtractedField]:
     pages = _pages(doc)
     if not pages:
         return []
-    issued = issue_date(pages)
-    issuer = None
-    for pt in reversed(pages):
-        issuer = _labelled_org(pt, load_config().issuer_labels) or _signature_org(pt, issued)
-        if issuer is not None:
-            break
-    project = next((f for f in map(_project, pages) if f), None)
-    deployment = next((d for d in (_deployment(pt, issued) for pt in pages) if d), [])
-    found = [_named(issuer, "issuer"), project, *deployment, issued]
+
+    def compute(pages: list[PageText]) -> list[Found | None]:
+        issued = issue_date(pages)
+        issuer = None
+        for pt in reversed(pages):
+            issuer = _labelled_org(pt, load_config().issuer_labels) or _signature_org(pt, issued)
+            if issuer is not None:
+                break
+        project = next((f for f in map(_project, pages) if f), None)
+        deployment = next((d for d in (_deployment(pt, issued) for pt in pages) if d), [])
+        return [_named(issuer, "issuer"), project, *deployment, issued]
+
+    found = with_rereads(pages, compute, {"issuer", "project_name"})
     return [make_field(f) for f in found if f is not None]
 
 
@@ -254,14 +259,18 @@ def extract_authorization_letter(doc: DocumentContent) -> list[ExtractedField]:
     pages = _pages(doc)
     if not pages:
         return []
-    issued = issue_date(pages)
-    company = None
-    for pt in reversed(pages):
-        company = _labelled_org(pt, load_config().applicant_labels) or _signature_org(pt, issued)
-        if company is not None:
-            break
-    person = next((f for f in map(_person, pages) if f), None)
-    found = [person, _named(company, "company_name"), issued]
+
+    def compute(pages: list[PageText]) -> list[Found | None]:
+        issued = issue_date(pages)
+        company = None
+        for pt in reversed(pages):
+            company = _labelled_org(pt, load_config().applicant_labels) or _signature_org(pt, issued)
+            if company is not None:
+                break
+        person = next((f for f in map(_person, pages) if f), None)
+        return [person, _named(company, "company_name"), issued]
+
+    found = with_rereads(pages, compute, {"authorized_person", "company_name"})
     return [make_field(f) for f in found if f is not None]
 
 
@@ -358,9 +367,13 @@ def extract_commitment_letter(doc: DocumentContent) -> list[ExtractedField]:
     pages = _pages(doc)
     if not pages:
         return []
-    solution = next((f for f in map(_solution, pages) if f), None)
-    materials = next((f for f in map(_materials, pages) if f), None)
-    found = [solution, materials, issue_date(pages)]
+
+    def compute(pages: list[PageText]) -> list[Found | None]:
+        solution = next((f for f in map(_solution, pages) if f), None)
+        materials = next((f for f in map(_materials, pages) if f), None)
+        return [solution, materials, issue_date(pages)]
+
+    found = with_rereads(pages, compute, {"solution_name", "materials"})
     return [make_field(f) for f in found if f is not None]
 
 

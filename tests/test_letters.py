@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -328,6 +329,19 @@ def test_scanned_disclosure_choice(path: Path, doc_type: str, expected: dict[str
     f = _fields(_BY_TYPE[doc_type], read_document(path))
     assert f["choice"].value == expected["choice"]
     assert "check box" in " ".join(f["choice"].notes)
+
+
+@pytest.mark.parametrize(
+    "path,doc_type,expected",
+    _scanned("commitment_letter"),
+    ids=lambda x: "/".join(getattr(x, "parts", ())[-2:]) or str(x)[:12],
+)
+def test_scanned_commitment_letter(path: Path, doc_type: str, expected: dict[str, Any]) -> None:
+    """Scans: the numbered materials, with a rare character the page OCR drops (涪) re-read."""
+    f = _fields(_BY_TYPE[doc_type], read_document(path))
+    assert f["solution_name"].value == expected["solution_name"]
+    got = [re.sub(r"\s+", "", m) for m in f["materials"].value]  # type: ignore[union-attr]
+    assert got == [re.sub(r"\s+", "", m) for m in expected["materials"]]
 
 
 # --- junk --------------------------------------------------------------------------------------

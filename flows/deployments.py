@@ -2,7 +2,7 @@
 ``prefect deploy``): the work pool ``evidence``, its queues with their concurrency limits, and the
 deployments listed in ``prefect.yaml`` (read from that file, so both ways agree).
 
-    python -m flows.deployments                 # pool, queues and deployments, code = this checkout
+    python -m flows.deployments                 # pool, queues, automation and deployments
     python -m flows.deployments --queues-only   # pool and queues only (then `prefect deploy --all`)
 
 The Prefect API comes from ``PREFECT_API_URL``; ``EVIDENCE_OCR_SLOTS`` (default 4) is the limit of
@@ -186,12 +186,75 @@ def register_deployment(spec: DeploymentSpec, source: Path = APP_DIR) -> UUID:
     return deployment_id
 
 
+ZOMBIE_AUTOMATION = "evidence: mark flow runs without heartbeats crashed"
+ZOMBIE_BEATS = 3
+"""A flow run missing this many heartbeats in a row is taken for dead (its worker was killed)."""
+
+
+def zombie_automation(heartbeat_s: int | None = None) -> Any:
+    """The automation (``AutomationCore``) that marks a flow run ``Crashed`` when its heartbeats
+    (``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``, emitted by runs that workers start) stop for
+    ``ZOMBIE_BEATS`` periods without the run reaching a final state: a killed worker's run does
+    not stay ``Running``. The upload event of such a run is then dispatched again by the watcher
+    or the webhook receiver (``pipeline.events.redispatch_pending``)."""
+    from datetime import timedelta
+
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+    from prefect.settings import get_current_settings
+
+    beat = heartbeat_s or get_current_settings().flows.heartbeat_frequency or 180
+    return AutomationCore(
+        name=ZOMBIE_AUTOMATION,
+        description="evidence-pipeline: flow runs whose worker stopped sending heartbeats are marked crashed",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={
+                "prefect.flow-run.heartbeat",
+                "prefect.flow-run.Completed",
+                "prefect.flow-run.Failed",
+                "prefect.flow-run.Cancelled",
+                "prefect.flow-run.Crashed",
+            },
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=ZOMBIE_BEATS * beat),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"没有心跳 no heartbeat for {ZOMBIE_BEATS * beat} s: the worker presumably died",
+            )
+        ],
+    )
+
+
+def ensure_zombie_automation(heartbeat_s: int | None = None) -> UUID:
+    """Create (or update) the zombie-run automation; idempotent. Returns its id."""
+    from prefect.client.orchestration import get_client
+
+    automation = zombie_automation(heartbeat_s)
+    with get_client(sync_client=True) as client:
+        existing = client.read_automations_by_name(ZOMBIE_AUTOMATION)
+        if existing:
+            client.update_automation(existing[0].id, automation)
+            return existing[0].id
+        created = client.create_automation(automation)
+        assert isinstance(created, UUID)
+        return created
+
+
 def register_all(
     source: Path = APP_DIR, *, only: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 ) -> dict[str, UUID]:
-    """Pool, queues and every deployment of ``prefect.yaml`` (or those whose full name is in
-    ``only``); returns ``{"flow/deployment": id}``."""
+    """Pool, queues, the zombie-run automation and every deployment of ``prefect.yaml`` (or those
+    whose full name is in ``only``); returns ``{"flow/deployment": id}``."""
     ensure_pool_and_queues(env)
+    ensure_zombie_automation()
     ids: dict[str, UUID] = {}
     for spec in deployment_specs():
         if only is not None and spec.full_name not in only:

@@ -95,3 +95,20 @@ def test_a_run_lost_with_its_worker_is_dispatched_again(
     done = index.event(view.id)
     assert done is not None and done.processed_at is not None and done.error is None
     assert index.pending_events(source="test", redispatch_after_s=0) == []
+
+
+def test_zombie_run_automation_is_registered_once(prefect_api: None) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.deployments import ZOMBIE_AUTOMATION, ZOMBIE_BEATS, ensure_zombie_automation
+
+    first = ensure_zombie_automation(heartbeat_s=60)
+    assert ensure_zombie_automation(heartbeat_s=60) == first  # idempotent: updated, not duplicated
+    with get_client(sync_client=True) as client:
+        found = client.read_automations_by_name(ZOMBIE_AUTOMATION)
+    assert [a.id for a in found] == [first]
+    trigger = found[0].trigger
+    assert trigger.posture == "Proactive"  # type: ignore[union-attr]
+    assert trigger.within.total_seconds() == ZOMBIE_BEATS * 60  # type: ignore[union-attr]
+    assert trigger.after == {"prefect.flow-run.heartbeat"}  # type: ignore[union-attr]
+    assert [(a.type, a.state.value) for a in found[0].actions] == [("change-flow-run-state", "CRASHED")]  # type: ignore[union-attr]

@@ -268,7 +268,7 @@ def _layout(t: dict[str, object], kind: str, *, spaced: bool = False) -> _Page:
             ("成立日期", _date_text(t["established_date"])),
             ("营业期限", _validity_text(t)),
         ]
-        line = 2
+        line: float = 2
         for label, value in rows:
             p.put(label, 0.05, line, spaced=spaced and len(label) == 2)
             p.put(value, 0.2, line)
@@ -467,3 +467,143 @@ def test_real_licences() -> None:
         assert code in {str(f.value) for f in got.values()}, name  # the credit code is always read
     assert correct >= known * 0.8, (correct, known)
     assert time.monotonic() - started < 60
+
+
+# --- uncertain values, overlays, notice column, type list (real-photo failure modes) -----------
+
+RAPID = "rapidocr 1.4.4"
+
+
+def _doc_with_engine(p: _Page, engine: str) -> DocumentContent:
+    info = PageInfo(index=0, text_source="ocr", reason="scan", engine=engine)
+    return DocumentContent("lic.jpg", "0" * 64, "image/jpeg", [PageContent(0, info, p.words)])
+
+
+@pytest.mark.parametrize(
+    ("conf", "reported"),
+    [(0.97, True), (0.92, True), (0.85, False), (0.6, False)],
+)
+def test_low_confidence_names_are_not_reported(conf: float, reported: bool) -> None:
+    # a low-resolution photo: RapidOCR reads the small print with little confidence and
+    # plausible-looking wrong characters; such names must not be reported
+    p = _new_form()
+    p.put("名称", 0.05, 6)
+    p.words = [w for w in p.words if w.text not in ("深圳市南方源芯电气有限公司", "常国强", "名称")]
+    p.put("名称", 0.05, 2)
+    p.put("湖南某某烟花有限公司", 0.12, 2, conf=conf)
+    p.put("住所", 0.05, 5)
+    p.put("醴陵市浦口镇某某村", 0.12, 5, conf=conf)
+    p.put("法定代表人", 0.05, 6)
+    p.put("徐某香", 0.17, 6, conf=conf)
+    f = {x.name: x for x in extract_business_license(_doc_with_engine(p, RAPID), reread=False)}
+    for name in ("company_name", "address", "legal_representative"):
+        assert (name in f) is reported, name
+    assert f["company_type"].value == "有限责任公司（自然人投资或控股）"
+
+
+def test_low_confidence_name_kept_when_both_engines_agree() -> None:
+    from extractors.business_license import _certain, _Found
+
+    a = _Found("company_name", "湖南某某烟花有限公司", "", 0.8, None, engine=RAPID, ocr=0.8)
+    b = _Found("company_name", "湖南某某烟花有限公司", "", 0.7, None, engine=ENGINE, ocr=0.6)
+    c = _Found("company_name", "湖南某某烟花有限公司", "", 0.7, None, engine=RAPID, ocr=0.7)
+    assert _certain(a, [a, b])
+    assert not _certain(a, [a, c])  # the same engine twice is no confirmation
+    d = _Found("company_name", "湖南某某烟花有限公司", "", 0.9, None, engine=ENGINE, ocr=0.8)
+    assert _certain(d, [d])  # confident enough for Tesseract
+
+
+def test_redacted_name_is_not_reported() -> None:
+    # the uploader covered the middle of the name with a grey box: 昆山……限公司
+    p = _new_form()
+    p.words = [w for w in p.words if w.text != "深圳市南方源芯电气有限公司"]
+    p.put("昆山", 0.12, 2)
+    p.put("限公司", 0.3, 2)
+    assert "company_name" not in _fields(p.doc())
+
+
+def test_label_mentioned_in_a_sentence_is_not_a_label() -> None:
+    p = _new_form()
+    p.words = [w for w in p.words if w.text not in ("法定代表人", "常国强")]
+    p.put("1、本营业执照于2023年02月14日由某某某（法定代表人）留存（打印）", 0.05, 8)
+    assert "legal_representative" not in _fields(p.doc())
+
+
+@pytest.mark.parametrize(
+    ("printed", "value"),
+    [
+        ("王小明仅限官网APP展示使用", "王小明"),
+        ("王小明 仅供备案使用", "王小明"),
+        ("王小明", "王小明"),
+    ],
+)
+def test_overlay_text_after_the_representative(printed: str, value: str) -> None:
+    p = _new_form()
+    p.words = [w for w in p.words if w.text != "常国强"]
+    p.put(printed, 0.17, 4)
+    assert _fields(p.doc())["legal_representative"].value == value
+
+
+@pytest.mark.parametrize(
+    ("second_line", "address"),
+    [
+        ("88号大厦12层", "北京市海淀区知春路某某路88号大厦12层"),
+        ("8.办理注销登记，应当交回《企业法人营业执照》正本和副本。", "北京市海淀区知春路某某路"),
+        ("仅限市场宣传使用", "北京市海淀区知春路某某路"),
+        ("cou", "北京市海淀区知春路某某路"),
+    ],
+)
+def test_address_stops_where_something_else_starts(second_line: str, address: str) -> None:
+    p = _new_form()
+    p.put("住所", 0.05, 6)
+    p.put("北京市海淀区知春路某某路", 0.12, 6)
+    p.put(second_line, 0.12, 6.5)
+    assert _fields(p.doc())["address"].value == address
+
+
+@pytest.mark.parametrize(
+    ("reading", "snapped"),
+    [
+        ("有公责任公司（自然人投资或控股）", "有限责任公司（自然人投资或控股）"),
+        ("有限任公司（育然人独费）", "有限责任公司（自然人独资）"),
+        ("股份有限公司(中外合资上市)", "股份有限公司（中外合资、上市）"),
+        (
+            "法人商事主体【有限责任公司（自然人投资或控股）】",
+            "法人商事主体【有限责任公司（自然人投资或控股）】",
+        ),
+        ("个体工商户", "个体工商户"),
+        ("四从冲限公司中和", None),
+    ],
+)
+def test_type_snapped_to_the_enterprise_type_list(reading: str, snapped: str | None) -> None:
+    from extractors.business_license import snap_type
+
+    got = snap_type(reading)
+    assert (got[0] if got else None) == snapped
+
+
+def test_type_closing_parenthesis_inside_the_bracket() -> None:
+    p = _new_form()
+    p.words = [w for w in p.words if w.text != "有限责任公司(自然人投资或控股)"]
+    p.put("法人商事主体【有限责任公司(自然人投资或控股】", 0.12, 3)
+    assert _fields(p.doc())["company_type"].value == "法人商事主体【有限责任公司（自然人投资或控股）】"
+
+
+def test_type_after_a_garbled_label() -> None:
+    p = _new_form()
+    p.words = [w for w in p.words if w.text not in ("类型", "有限责任公司(自然人投资或控股)")]
+    p.put("类住型", 0.05, 3)
+    p.put("有限责任公司(自然人投资或控股)", 0.12, 3)
+    assert _fields(p.doc())["company_type"].value == "有限责任公司（自然人投资或控股）"
+
+
+def test_registration_number_under_its_label_beside_the_notice_column() -> None:
+    # old licence: the notice column's text runs on the label's row, the number is below it
+    p = _Page()
+    p.put("企业法人营业执照", 0.3, 0)
+    p.put("注册号", 0.05, 1)
+    p.put("4.《企业法人营业执照》不得伪造、涂改、出租、出借、转让。", 0.2, 1)
+    p.put("110108000000016(3/4)", 0.1, 1.6)
+    p.put("5.登记事项发生变化，应当向公司登记机关申请变更登记", 0.5, 1.6)
+    f = _fields(p.doc())
+    assert f["registration_number"].value == "110108000000016"

@@ -227,3 +227,61 @@ def test_never_reports_a_failing_code() -> None:
 )
 def test_registration_number(number: str, valid: bool) -> None:
     assert uscc.is_valid_registration_number(number) is valid
+
+
+# --- consensus of several readings -------------------------------------------------------------
+
+
+def _misread(code: str, pos: int, ch: str) -> str:
+    return code[:pos] + ch + code[pos + 1 :]
+
+
+@pytest.mark.parametrize("good", VALID)
+def test_consensus_two_readings_with_different_misreads(good: str) -> None:
+    # each reading has one wrong digit/letter that is allowed at its place (no forced repair);
+    # together they say which character is right
+    a = _misread(good, 12, "7" if good[12] != "7" else "8")
+    b = _misread(good, 14, "3" if good[14] != "3" else "4")
+    assert not uscc.is_valid(a) and not uscc.is_valid(b)
+    got = uscc.consensus([a + "(1-1)", b, good[:13] + good[14:]])  # third: one character lost
+    assert got is not None
+    assert got[0] == good
+    assert got[1] < got[2]
+
+
+@pytest.mark.parametrize(
+    "readings",
+    [
+        [],
+        ["91440300312067220E"],  # one reading: nothing to vote with
+        ["营业执照", "副本"],  # no code at all
+    ],
+)
+def test_consensus_needs_two_readings(readings: list[str]) -> None:
+    assert uscc.consensus(readings) is None
+
+
+def test_consensus_keeps_a_code_read_alike() -> None:
+    good = "91310107MA1G190T0C"
+    got = uscc.consensus([good.replace("T0C", "TOC"), good.replace("T0C", "TOC") + " (1/1)"])
+    assert got is not None and got[0] == good and got[1] < got[2]
+
+
+def test_consensus_of_registration_numbers() -> None:
+    good = "330300000039470"
+    assert uscc.is_valid_registration_number(good)
+    got = uscc.consensus([good[:5] + "8" + good[6:], good[:9] + "6" + good[10:]], uscc.REGISTRATION_KIND)
+    assert got is not None and got[0] == good
+
+
+def test_consensus_refuses_a_tie() -> None:
+    # two readings that are both valid codes two characters apart: nothing tells which is right
+    good = "91440300312067220D"
+    other = next(
+        c
+        for i in range(8, 16)
+        for a in "0123456789"
+        for b in "0123456789"
+        if uscc.is_valid(c := good[:i] + a + b + good[i + 2 :]) and a != good[i] and b != good[i + 1]
+    )
+    assert uscc.consensus([good, other]) is None

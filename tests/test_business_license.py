@@ -607,3 +607,41 @@ def test_registration_number_under_its_label_beside_the_notice_column() -> None:
     p.put("5.登记事项发生变化，应当向公司登记机关申请变更登记", 0.5, 1.6)
     f = _fields(p.doc())
     assert f["registration_number"].value == "110108000000016"
+
+
+# lic_0052: 650x488 photo, the credit code is read with a wrong digit and fixed by re-reading its
+# line; its name and representative are too blurry to be certain (truth null). (One licence only:
+# reading a page costs ~10 s with the OCR workers' start-up.)
+REREAD_CASES = [
+    ("lic_0052.jpg", ("uscc", "established_date", "company_name", "legal_representative")),
+]
+
+
+@pytest.mark.real_samples
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "fields"), REREAD_CASES)
+def test_real_licence_line_rereads(
+    name: str, fields: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not LICENSES.exists():
+        pytest.skip("real-samples/licenses not available")
+    runner = pytest.importorskip("pipeline.runner")
+    from pipeline.ocr.base import available_engines
+
+    if "rapidocr" not in available_engines():
+        pytest.skip("RapidOCR not installed")
+    import extractors.business_license as bl
+
+    # the whole-page second reading (Tesseract, seconds) is not what is tested here: only the
+    # line re-reads (RapidOCR recognition on crops, a few hundredths of a second each)
+    monkeypatch.setattr(bl, "reread_page", lambda page, engine: None)
+    truth = json.loads((LICENSES / "truth.json").read_text(encoding="utf-8"))[name]
+    doc = runner.read_document(LICENSES / name)
+    got = {f.name: f for f in extract_business_license(doc, reread=True)}
+    for field in fields:
+        want = truth[field]
+        if want is None:
+            assert field not in got, (field, got[field].value)
+        else:
+            assert field in got, field
+            assert normalize_name(str(got[field].value)) == normalize_name(str(want)), field

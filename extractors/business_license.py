@@ -1143,7 +1143,44 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
         cands.extend(_confirm_names(page, cands))
         if not any(f.name == "established_date" for f in cands):
             cands.extend(_reread_date(page, "established_date"))
+        cands.extend(_recheck_dates(page, cands))
     return cands
+
+
+_UNEVEN_DATE = re.compile(r"[0-9]{4}\s*年\s*(?:[1-9]\s*月\s*0[1-9]|0[1-9]\s*月\s*[1-9])\s*日")
+"""A date printed with a zero-padded month and an unpadded day or the other way round: licences
+pad both or neither, so a digit was lost (2020年1月03日 for 2020年11月03日 under a seal)."""
+RECHECKED_DATES = ("established_date", "issue_date")
+
+
+def _recheck_dates(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
+    """Dates whose digits look lost (:data:`_UNEVEN_DATE`) are re-read from their crop; a date that
+    two thirds of the readings agree on replaces them."""
+    best = _best_per_field(cands)
+    out: list[_Found] = []
+    for name in RECHECKED_DATES:
+        f = best.get(name)
+        if f is None or f.bbox is None or not _UNEVEN_DATE.search(f.raw):
+            continue
+        votes: dict[str, int] = {}
+        readings = reread_line(page, f.bbox)
+        for r in readings:
+            d = parse_date(r.text)
+            if d is not None and d.precision == "day":
+                votes[d.iso] = votes.get(d.iso, 0) + 1
+        if not votes:
+            continue
+        iso, n = max(votes.items(), key=lambda kv: kv[1])
+        if iso == f.value or 3 * n < 2 * len(readings):
+            continue
+        out.append(
+            _Found(
+                name, iso, f.raw, round(min(1.0, f.confidence + 0.1), 3), f.bbox,
+                [f"re-read: {n} of {len(readings)} readings give {iso} (printed digits looked lost)"],
+                LINE_ENGINE_NAME, page.index,
+            )
+        )  # fmt: skip
+    return out
 
 
 DATE_CROP_WIDTH = 14.0

@@ -645,3 +645,20 @@ def test_real_licence_line_rereads(
         else:
             assert field in got, field
             assert normalize_name(str(got[field].value)) == normalize_name(str(want)), field
+
+
+@pytest.mark.parametrize(
+    ("raw", "uneven"),
+    [
+        ("2020年1月03日", True),  # 11 → 1 under a seal
+        ("2020年01月3日", True),
+        ("2020 年 1 月 03 日", True),
+        ("2020年11月03日", False),
+        ("2020年1月3日", False),
+        ("2014年09月04日", False),
+    ],
+)
+def test_dates_with_a_lost_digit_are_rechecked(raw: str, uneven: bool) -> None:
+    from extractors.business_license import _UNEVEN_DATE
+
+    assert bool(_UNEVEN_DATE.search(raw)) is uneven

@@ -27,6 +27,19 @@ How:
    (``extractors.licence_reread``) and the two readings vote field by field: a code that passes its
    check digit beats one that does not, values read alike by both engines gain confidence, else the
    more confident reading wins.
+5. **Line re-reads** (``licence_reread.reread_line``: RapidOCR recognition alone on a crop of the
+   page image, at three scales, as colour / red channel / sharpened grey, ~0.02 s a read), only
+   when needed: a code line whose code fails its check digit or needed a guessed repair (the
+   valid code closest to all readings wins, ``uscc.consensus``); a 成立日期 label with no date
+   beside it; a date printed with uneven zero padding (a digit lost under a seal); a name read
+   with little confidence (a confident re-reading of the same value confirms it).
+6. **Nothing uncertain.** A company name, representative or address read with less OCR
+   confidence than ``CERTAIN_OCR`` (low-resolution photos: plausible wrong characters) is only
+   reported when the other engine or a confident re-read agrees; one whose words have a gap
+   (a redaction box) is not reported. Values are cut where overlay text starts
+   (``config/licence_overlays.yaml``: 仅限…使用 and site names), and an address where the old
+   licence's notice column, text of another size or a smudge starts. A 类型 reading is snapped to
+   the enterprise-type list (``config/licence_types.yaml``) when it is clearly closest to one entry.
 
 No document text is logged.
 """

@@ -10,6 +10,11 @@ field (see ``extractors.business_license``).
 
 Engines are built once per process through ``pipeline.ocr.base.get_engine``; an engine that is not
 installed, or a page without an image, simply yields no second reading.
+
+``reread_line`` reads one line again: the crop under a box, scaled to a few heights and given as
+colour, red channel (a red seal over black print fades away) and sharpened grey, through RapidOCR's
+recognition model alone (no detection, ~0.02 s a read). Small or stamped-over print read at several
+scales errs differently, so the readings can be voted on (credit codes, dates under a watermark).
 """
 
 from __future__ import annotations

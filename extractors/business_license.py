@@ -103,6 +103,8 @@ MIN_REPORT = 0.3
 MAX_CODE_REREADS = 2
 """At most this many code lines per page are re-read when the code is in doubt."""
 CONSENSUS_CONFIDENCE = 0.8
+CONSENSUS_FAR = 0.7
+"""Confidence of a consensus code the readings are on average more than one edit away from."""
 CONSENSUS_MAX_DISTANCE = 3.0
 """A consensus code further than this many edits per reading from the readings is not taken."""
 LINE_ENGINE_NAME = "rapidocr (line re-read)"
@@ -1307,7 +1309,7 @@ def _reread_code(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
             note += f" ({dist} edits in all, next best {second})"
             out.append(
                 _Found(
-                    name, code, f.raw, CONSENSUS_CONFIDENCE, f.bbox,
+                    name, code, f.raw, CONSENSUS_CONFIDENCE if dist <= len(texts) else CONSENSUS_FAR, f.bbox,
                     [note],
                     LINE_ENGINE_NAME, page.index, region, code,
                 )

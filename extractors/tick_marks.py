@@ -149,6 +149,32 @@ def circled(ink: np.ndarray, bbox: BBox) -> bool:
     return bool(above.any(axis=0).mean() >= 0.5 and below.any(axis=0).mean() >= 0.5)
 
 
+def _box_where_expected(ink: np.ndarray, bbox: BBox, found: list[tuple[Box, BBox]]) -> float | None:
+    """Ink share inside the place where an option's box should be, placed like the boxes found in
+    front of the other options (median offset and size, in line heights)."""
+    rel = []
+    for b, obb in found:
+        x0, y0, _, y1 = _px(obb, ink.shape)
+        ch = y1 - y0
+        if ch < 4:
+            continue
+        rel.append(((b.x0 - x0) / ch, (b.y0 - y0) / ch, (b.x1 - b.x0) / ch, (b.y1 - b.y0) / ch))
+    if not rel:
+        return None
+    dx, dy, bw, bh = (float(np.median([r[i] for r in rel])) for i in range(4))
+    x0, y0, _, y1 = _px(bbox, ink.shape)
+    ch = y1 - y0
+    inset = 0.2 * min(bw, bh) * ch
+    m, _, _ = _crop(
+        ink,
+        x0 + dx * ch + inset,
+        y0 + dy * ch + inset,
+        x0 + (dx + bw) * ch - inset,
+        y0 + (dy + bh) * ch - inset,
+    )
+    return float(m.mean()) if m.size else None
+
+
 def ink_before(ink: np.ndarray, bbox: BBox) -> float | None:
     """Share of ink inside the inked area just left of the option text, its outer quarter on each
     side excluded: a tick or a box drawn there without a detectable square outline."""
@@ -188,7 +214,16 @@ def marked_option(img: np.ndarray, options: dict[str, BBox]) -> tuple[str | None
     boxes = {k: find_box(ink, bb) for k, bb in options.items()}
     known = {k: b for k, b in boxes.items() if b is not None}
     if len(known) >= 2:
-        hit = _standout({k: b.fill for k, b in known.items()})
+        fills = {k: b.fill for k, b in known.items()}
+        missing = [k for k in options if k not in known]
+        if len(missing) == 1:
+            # a big tick running over the border merges with the box: look where the box should be
+            hidden = _box_where_expected(
+                ink, options[missing[0]], [(b, options[k]) for k, b in known.items()]
+            )
+            if hidden is not None:
+                fills[missing[0]] = hidden
+        hit = _standout(fills)
         if hit is not None:
             return hit[0], f"check box filled {hit[1]:.2f} vs {hit[2]:.2f}"
         return None, "no check box clearly marked"

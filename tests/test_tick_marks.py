@@ -1,5 +1,5 @@
-"""Marked options on page images: pages drawn and rendered with PyMuPDF (check boxes ticked or
-filled, an option circled, the others struck through, a bare tick), option boxes as a text-layer
+"""Marked options on page images: pages drawn and rendered with PyMuPDF (check boxes ticked, ticked over
+the border or filled, an option circled, the others struck through, a bare tick), option boxes as a text-layer
 word box or as a line-box engine reports them (box glyph swallowed into the word); junk input."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _render(
         box = pymupdf.Rect(x, y - SIZE * 0.9, x + SIZE * 0.9, y)
         text_x = x + SIZE * 1.3
         text_w = SIZE * len(opt)
-        if style in ("tick", "filled", "none"):
+        if style in ("tick", "big_tick", "filled", "none"):
             page.draw_rect(box, color=(0, 0, 0), width=0.8)
         if opt in chosen:
             if style == "tick":
@@ -51,6 +51,10 @@ def _render(
                 page.draw_rect(box, color=(0, 0, 0), fill=(0, 0, 0))
             elif style == "circle":
                 page.draw_oval(pymupdf.Rect(text_x - 6, y - SIZE - 6, text_x + text_w + 6, y + 6), width=1.0)
+            elif style == "big_tick":  # runs over the box border, well above it
+                pts = [_pt(box.x0 - 1, box.y0 + 4), _pt(box.x0 + 5, box.y1 + 1)]
+                pts.append(_pt(box.x1 + 6, box.y0 - 8))
+                page.draw_polyline(pts, color=(0, 0, 0), width=1.6)
             elif style == "bare_tick":
                 pts = [_pt(box.x0 + 1, box.y0 + 6), _pt(box.x0 + 4, box.y1), _pt(box.x1, box.y0)]
                 page.draw_polyline(pts, color=(0, 0, 0), width=1.4)
@@ -67,7 +71,7 @@ def _render(
 
 
 @pytest.mark.parametrize("swallow", [True, False], ids=["line-box", "word-box"])
-@pytest.mark.parametrize("style", ["tick", "filled", "circle", "strike", "bare_tick"])
+@pytest.mark.parametrize("style", ["tick", "big_tick", "filled", "circle", "strike", "bare_tick"])
 @pytest.mark.parametrize("choice", OPTIONS)
 def test_marked_option(choice: str, style: str, swallow: bool) -> None:
     if style == "bare_tick" and swallow:

@@ -125,6 +125,23 @@ def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) 
     return PageContent(index=index, info=info, words=words, image=prepared.upright)
 
 
+def vector_page_png(pdf: bytes, n: int, long_side: int = 1600, max_pixels: int = 120_000_000) -> bytes | None:
+    """PNG of page ``n`` of the PDF ``pdf`` with its long side about ``long_side`` pixels, for a
+    page read from its text layer (whose boxes are fractions of the unrotated page, so a plain
+    rendering matches them). Such pages get no stored image at extraction time (rendering and PNG
+    encoding cost more than reading the page); the UI and the report render them on demand.
+    None when the bytes are not a readable PDF or have no page ``n``."""
+    try:
+        with pymupdf.open(stream=pdf, filetype="pdf") as doc:
+            if doc.needs_pass or not 0 <= n < doc.page_count:
+                return None
+            image = render_pdf_region(doc[n], None, long_side, max_pixels)
+    except Exception:  # hostile or damaged bytes: no image, never a crash of the caller
+        return None
+    ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    return buf.tobytes() if ok else None
+
+
 def page_image(doc: LoadedDocument, content: PageContent) -> np.ndarray:
     """The page as the reviewer sees it, matching the boxes in ``content`` (BGR)."""
     image = content.get_image()

@@ -296,15 +296,16 @@ def analyze(
 def render_page_images(
     loaded: LoadedDocument, content: DocumentContent, options: PipelineOptions
 ) -> dict[int, bytes]:
-    """PNG images of each read page, scaled to the configured long side, matching the boxes."""
+    """PNG images of the pages read by OCR (after orientation and deskew, so they match the
+    boxes), scaled to the configured long side. Pages read from a PDF's text layer are skipped:
+    a plain rendering of the upload matches their boxes, so readers render them on demand
+    (``page_reader.vector_page_png``) instead of every page paying ~50 ms of PNG encoding here."""
     out: dict[int, bytes] = {}
     long_side = options.reading.page_image_long_side
     for page in content.pages:
-        if page.image is None and page.region_renderer is not None:
-            # a vector page: rendered straight at the size shown, not at 200 dpi and then shrunk
-            img = page.region_renderer(None, long_side)
-        else:
-            img = page_image(loaded, page)
+        if page.region_renderer is not None or page.info.text_source == "text_layer":
+            continue
+        img = page_image(loaded, page)
         h, w = img.shape[:2]
         scale = min(1.0, long_side / max(h, w))
         if scale < 1.0:

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.model import ExtractionResult
+from pipeline.page_reader import vector_page_png
 from pipeline.processing import put_upload
 from pipeline.store import ObjectStore, open_store
 from pipeline.store.keys import page_image_key, result_key
@@ -64,7 +65,10 @@ def run_and_check(store: ObjectStore) -> None:
     assert summary.result_key == result_key(stored.document.sha256, PIPELINE_VERSION)
     assert stored.document.name == "营业执照.pdf"
     assert stored.pipeline_version == PIPELINE_VERSION
-    assert store.exists(page_image_key(stored.document.sha256, PIPELINE_VERSION, 0))
+    # a text-layer page gets no stored image: readers render it from the upload on demand
+    assert not store.exists(page_image_key(stored.document.sha256, PIPELINE_VERSION, 0))
+    png = vector_page_png(data, 0)
+    assert png is not None and png.startswith(b"\x89PNG") and vector_page_png(data, 1) is None
     assert store.get_bytes(key) == data, "the upload must never be modified"
 
     again = process_document(key)
@@ -112,6 +116,8 @@ def test_flow_ocr_page_and_bad_uploads(
     assert scan.text_sources == ["ocr"]
     assert scan.status == "success", scan.errors
     stored = ExtractionResult.model_validate_json(store.get_bytes(scan.result_key))
+    # an OCR page's image is stored: it is the deskewed page the word boxes refer to
+    assert store.exists(page_image_key(stored.document.sha256, PIPELINE_VERSION, 0))
     assert stored.pages[0].engine and stored.pages[0].engine.startswith(("tesseract", "rapidocr"))
     assert USCC in scan.fields.get("uscc", []), scan.fields
 

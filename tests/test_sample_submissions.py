@@ -105,3 +105,19 @@ def test_planted_sensitive_marks_found_with_box(folder: Path) -> None:
             assert near, f"{name}: planted {planted['category']} mark not found on page {planted['page']}"
         if not doc.get("sensitive"):
             assert [h for h in hits if h.severity == "high"] == [], f"{name}: false high-severity hit"
+
+
+@pytest.mark.parametrize("folder", BORN_DIGITAL[:1], ids=lambda p: p.name)
+def test_report_crops_text_layer_pages_rendered_on_demand(folder: Path) -> None:
+    """Text-layer pages have no stored image; the report renders them from the PDF for its
+    evidence crops, matching the word boxes."""
+    sub = reviewed(folder)
+    text_pages = {
+        (r.document.sha256, p.index) for r in sub.results for p in r.pages if p.text_source == "text_layer"
+    }
+    assert text_pages and not text_pages & set(sub.page_images)
+    if all(p.text_source == "text_layer" for r in sub.results for p in r.pages):
+        assert sub.page_images == {}  # so every crop below was rendered from a PDF
+    html = sub.html()
+    evidence = [f for f in sub.review.findings if f.evidence]
+    assert evidence and "data:image/png;base64," in html

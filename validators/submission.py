@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from pipeline.model import ExtractionResult
 from pipeline.options import PipelineOptions
+from pipeline.page_reader import vector_page_png
 from pipeline.processing import existing_result
 from pipeline.store import ObjectStore
 from pipeline.store.keys import page_image_key, review_key, submission_prefix
@@ -25,9 +28,11 @@ class SubmissionReview:
     review: ReviewResult
     results: list[ExtractionResult]
     page_images: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    # The uploaded PDF bytes by sha256, to render text-layer pages (which have no stored image).
+    sources: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def html(self) -> str:
-        return render_report(self.review, lambda sha, page: self.page_images.get((sha, page)))
+        return render_report(self.review, page_lookup(self.page_images.get, self.sources.get))
 
 
 def document_files(folder: Path) -> list[Path]:
@@ -66,6 +71,7 @@ def review_folder(folder: Path, options: PipelineOptions | None = None) -> Submi
     allow = AllowList.from_declared(declared.model_dump(mode="json"))
     results: list[ExtractionResult] = []
     images: dict[tuple[str, int], bytes] = {}
+    sources: dict[str, bytes] = {}
     for path in document_files(folder):
         outcome = extract_path(
             path,
@@ -76,10 +82,31 @@ def review_folder(folder: Path, options: PipelineOptions | None = None) -> Submi
             with_page_images=True,
         )
         results.append(outcome.result)
+        sha = outcome.result.document.sha256
         for n, png in outcome.page_images.items():
-            images[(outcome.result.document.sha256, n)] = png
+            images[(sha, n)] = png
+        if outcome.result.document.media_type == "application/pdf":
+            sources[sha] = path.read_bytes()
     result = review(declared, results, applicant_submissions=sibling_submissions(folder, declared))
-    return SubmissionReview(result, results, images)
+    return SubmissionReview(result, results, images, sources)
+
+
+def page_lookup(
+    stored: Callable[[tuple[str, int]], bytes | None], source: Callable[[str], bytes | None]
+) -> Callable[[str, int], bytes | None]:
+    """The page image for ``(sha256, page)``: the stored one (OCR pages), else the page rendered
+    from the uploaded PDF (text-layer pages), else None. Each page is fetched or rendered once."""
+    source_once = cache(source)
+
+    @cache
+    def page(sha: str, n: int) -> bytes | None:
+        png = stored((sha, n))
+        if png is not None:
+            return png
+        pdf = source_once(sha)
+        return vector_page_png(pdf, n) if pdf else None
+
+    return page
 
 
 def store_submissions_of(store: ObjectStore, declared: Declared) -> list[str]:
@@ -106,24 +133,33 @@ def review_in_store(store: ObjectStore, submission_id: str) -> tuple[ReviewResul
     declared = parse_declared(store.get_bytes(f"{prefix}declared.yaml"), f"{prefix}declared.yaml")
     results: list[ExtractionResult] = []
     pending: list[str] = []
+    upload_of: dict[str, str] = {}
     from pipeline.loading import sha256_of
 
     for info in store.list(prefix):
         if info.key.endswith("/declared.yaml"):
             continue
         data = store.get_bytes(info.key)
-        previous = existing_result(store, sha256_of(data))
+        sha = sha256_of(data)
+        previous = existing_result(store, sha)
         if previous is None:
             pending.append(info.key)
             continue
+        upload_of[sha] = info.key
         # the same bytes may be uploaded under another name: report it under this one
         previous.document.name = info.key.rsplit("/", 1)[-1]
         results.append(previous)
     result = review(declared, results, applicant_submissions=store_submissions_of(store, declared))
 
-    def page(sha: str, n: int) -> bytes | None:
-        key = page_image_key(sha, result.pipeline_version, n)
+    def stored(page: tuple[str, int]) -> bytes | None:
+        key = page_image_key(page[0], result.pipeline_version, page[1])
         return store.get_bytes(key) if store.exists(key) else None
+
+    def source(sha: str) -> bytes | None:
+        key = upload_of.get(sha)
+        return store.get_bytes(key) if key else None
+
+    page = page_lookup(stored, source)
 
     now = datetime.now(UTC)
     key = review_key(submission_id, now)

@@ -597,7 +597,7 @@ def create_app(
         sid = submission_id_of(sid)
         review, _ = await run_in_threadpool(review_of, sid)
         doc = document_in(review, name)
-        png = await run_in_threadpool(data.page_png, store, doc, review.pipeline_version, n)
+        png = await run_in_threadpool(data.page_png, store, doc, review.pipeline_version, n, sid)
         if png is None:
             raise HTTPError(404, "没有这一页的图像 (no page image)")
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -25,13 +25,16 @@ from pipeline.index import Index
 from pipeline.index.db import with_retry
 from pipeline.index.models import FindingRow, Submission, utcnow
 from pipeline.index.ui_models import UIAudit, UIDecision, UIJob, UISubmissionListing
+from pipeline.loading import sha256_of
 from pipeline.model import ExtractionResult
+from pipeline.page_reader import vector_page_png
 from pipeline.store import ObjectStore
 from pipeline.store.keys import (
     declared_key,
     page_image_key,
     parse_review_key,
     result_key,
+    upload_key,
     validate_submission_id,
 )
 from validators.declared import Declared, DeclaredDataError, parse_declared
@@ -438,13 +441,26 @@ def result_json(store: ObjectStore, doc: DocumentSummary, version: str) -> bytes
         return None
 
 
-def page_png(store: ObjectStore, doc: DocumentSummary, version: str, page: int) -> bytes | None:
+def page_png(
+    store: ObjectStore, doc: DocumentSummary, version: str, page: int, submission_id: str | None = None
+) -> bytes | None:
+    """The page as stored (OCR pages), else rendered from the uploaded PDF (text-layer pages get
+    no stored image; see ``pipeline.page_reader.vector_page_png``)."""
     if page < 0 or page >= max(doc.pages, 1):
         return None
     try:
         return store.get_bytes(page_image_key(doc.sha256, version, page))
     except ObjectNotFoundError:
+        pass
+    if submission_id is None:
         return None
+    try:
+        data = store.get_bytes(upload_key(submission_id, doc.name))
+    except (ObjectNotFoundError, EvidenceError):
+        return None
+    if sha256_of(data) != doc.sha256:  # the upload changed since: do not show another document
+        return None
+    return vector_page_png(data, page)
 
 
 # ------------------------------------------------------------------- declared vs extracted

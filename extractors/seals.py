@@ -729,6 +729,8 @@ def detect_seals(
     sharply, for its ring text: no full-resolution page image is made."""
     cfg = config or load_config()
     render_region = page.region_renderer if page.image is None else None
+    if render_region is not None and page.may_show_stamp is not None and not page.may_show_stamp():
+        return []  # a vector page painting only black text and grey rules shows no stamp
     image: np.ndarray | None
     try:
         if render_region is not None:

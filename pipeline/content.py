@@ -30,6 +30,9 @@ class PageContent:
     region_renderer: Callable[[BBox | None, int], np.ndarray] | None = field(
         default=None, repr=False, compare=False
     )
+    # For vector pages: whether the page paints anything a seal could be (a raster image, an
+    # annotation, or vector paint in a saturated colour); False means it certainly shows no seal.
+    may_show_stamp: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
 
     _lines: list[Line] | None = field(default=None, repr=False, compare=False)
 

@@ -21,6 +21,28 @@ from pipeline.text_layer import ocr_reason, read_text_layer
 TEXT_PAGE_IMAGE_DPI = 200
 
 
+_MIN_CHROMA = 0.25  # max - min of a paint colour's RGB components (0..1): red, pink, blue inks
+
+
+def _saturated(colour: object) -> bool:
+    if not isinstance(colour, (tuple, list)) or len(colour) != 3:
+        return False  # none, grey (1 component) or CMYK-less-likely cases are treated as ink-less
+    return max(colour) - min(colour) >= _MIN_CHROMA
+
+
+def page_may_show_stamp(page: pymupdf.Page) -> bool:
+    """Whether a PDF page paints anything a seal could be: a raster image, an annotation or form
+    field (e-seal appearances), or a vector path stroked or filled in a saturated colour. Black
+    text and grey rules alone cannot be a red, pink or blue stamp. A few milliseconds; True when
+    the page cannot be inspected (the caller then looks at its pixels)."""
+    try:
+        if page.get_image_info() or page.first_annot is not None or page.first_widget is not None:
+            return True
+        return any(_saturated(d.get("color")) or _saturated(d.get("fill")) for d in page.get_drawings())
+    except Exception:
+        return True
+
+
 def render_pdf_region(page: pymupdf.Page, clip: BBox | None, long_side: int, max_pixels: int) -> np.ndarray:
     """Rasterise the region ``clip`` (fractions of the page; None = the whole page) as BGR with its
     longer side about ``long_side`` pixels, never more than ``max_pixels`` pixels."""
@@ -91,8 +113,16 @@ def plan_page(doc: LoadedDocument, index: int, options: PipelineOptions) -> Page
             def render_region(clip: BBox | None, long_side: int) -> np.ndarray:
                 return render_pdf_region(pdf[index], clip, long_side, max_pixels)
 
+            def may_show_stamp() -> bool:
+                return page_may_show_stamp(pdf[index])
+
             return PageContent(
-                index=index, info=info, words=layer.words, image_loader=render, region_renderer=render_region
+                index=index,
+                info=info,
+                words=layer.words,
+                image_loader=render,
+                region_renderer=render_region,
+                may_show_stamp=may_show_stamp,
             )
         image, dpi = render_pdf_page(page, options.reading.dpi, options.limits.max_pixels)
         if dpi < options.reading.dpi:

@@ -18,6 +18,7 @@ from extractors.seal_text import best_candidate, classify_owner, similarity
 from extractors.seals import detect_seals, detect_seals_in_image, load_config, load_config_uncached
 from pipeline.content import PageContent
 from pipeline.model import PageInfo, Seal
+from pipeline.page_reader import OcrJob
 
 
 def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -154,3 +155,42 @@ def test_real_seal_images_counts(real_samples: Path) -> None:
     # regressions below the current level.
     assert total_matched / total_truth >= 0.85
     assert total_matched / total_found >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("paint", "expected"),
+    [("black_text", False), ("grey_rule", False), ("red_circle", True), ("image", True), ("blue_fill", True)],
+)
+def test_vector_pages_without_coloured_paint_are_not_rendered_for_seals(paint: str, expected: bool) -> None:
+    import io
+
+    import pymupdf
+    from PIL import Image
+
+    from pipeline.loading import load_document
+    from pipeline.options import Limits, PipelineOptions
+    from pipeline.page_reader import plan_page
+
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=595, height=842)
+    page.insert_text((72, 100), "甲方（盖章）：福州闽信科技有限公司" * 2, fontname="china-s", fontsize=12)
+    if paint == "grey_rule":
+        page.draw_line((72, 120), (520, 120), color=(0.5, 0.5, 0.5))
+    elif paint == "red_circle":
+        page.draw_circle((300, 400), 60, color=(0.85, 0.1, 0.1), width=3)
+    elif paint == "blue_fill":
+        page.draw_rect(pymupdf.Rect(100, 300, 200, 340), color=None, fill=(0.1, 0.2, 0.8))
+    elif paint == "image":
+        buf = io.BytesIO()
+        Image.new("RGB", (40, 40), (200, 30, 30)).save(buf, format="PNG")
+        page.insert_image(pymupdf.Rect(100, 300, 140, 340), stream=buf.getvalue())
+    loaded = load_document(pdf.tobytes(), "p.pdf", Limits())
+    content = plan_page(loaded, 0, PipelineOptions())
+    assert not isinstance(content, OcrJob) and content.may_show_stamp is not None
+    assert content.may_show_stamp() is expected
+    renders: list[object] = []
+    real = content.region_renderer
+    assert real is not None
+    content.region_renderer = lambda clip, side: renders.append(clip) or real(clip, side)  # type: ignore[func-returns-value]
+    detect_seals(content)
+    assert bool(renders) is expected  # no stamp possible: the page is never rendered

@@ -142,18 +142,57 @@ def estimate_skew(
     the coefficient of variation of the best profile of each, which does not depend on page size."""
     if int(text.sum()) == 0:
         return 0.0, False
+    ink = _InkPoints(text)
     coarse = np.arange(-max_deg, max_deg + 1e-9, 0.5)
-    best = max((_profile_score(text, a, axis=1), a) for a in coarse)
+    best = max((ink.score(a, axis=1), a) for a in coarse)
     sideways = False
     if detect_sideways:
-        best_cols = max((_profile_score(text, a, axis=0), a) for a in coarse)
-        sideways = _profile_cv(text, best_cols[1], axis=0) > _profile_cv(text, best[1], axis=1)
+        best_cols = max((ink.score(a, axis=0), a) for a in coarse)
+        sideways = ink.cv(best_cols[1], axis=0) > ink.cv(best[1], axis=1)
         if sideways:
             best = best_cols
     axis = 0 if sideways else 1
     fine = np.arange(best[1] - 0.5, best[1] + 0.5 + 1e-9, 0.05)
-    angle = max((_profile_score(text, a, axis=axis), a) for a in fine)[1]
+    angle = max((ink.score(a, axis=axis), a) for a in fine)[1]
     return round(float(angle), 2) + 0.0, sideways
+
+
+class _InkPoints:
+    """The ink pixels of a mask, whose projection profiles after a rotation are histograms of
+    the rotated coordinates: the same profiles as rotating the mask onto an enlarged canvas
+    (``_rotate_free``) and summing it, at a fraction of the cost (no image is warped)."""
+
+    def __init__(self, text: np.ndarray) -> None:
+        ys, xs = np.nonzero(text)
+        self.h, self.w = text.shape[:2]
+        self.x = xs.astype(np.float64) - self.w / 2
+        self.y = ys.astype(np.float64) - self.h / 2
+
+    def profile(self, clockwise_deg: float, *, axis: int) -> np.ndarray:
+        """Row sums (``axis=1``) or column sums (``axis=0``) of the rotated mask."""
+        m = cv2.getRotationMatrix2D((0.0, 0.0), -clockwise_deg, 1.0)
+        cos, sin = abs(m[0, 0]), abs(m[0, 1])
+        if axis == 1:
+            size = int(np.ceil(self.w * sin + self.h * cos))
+            coord = m[1, 0] * self.x + m[1, 1] * self.y + size / 2
+        else:
+            size = int(np.ceil(self.w * cos + self.h * sin))
+            coord = m[0, 0] * self.x + m[0, 1] * self.y + size / 2
+        bins = np.clip(np.floor(coord).astype(np.int64), 0, max(0, size - 1))
+        return np.bincount(bins, minlength=max(1, size)).astype(np.float64)
+
+    def score(self, clockwise_deg: float, *, axis: int) -> float:
+        return float(self.profile(clockwise_deg, axis=axis).var())
+
+    def cv(self, clockwise_deg: float, *, axis: int) -> float:
+        """Coefficient of variation of the profile over its inked extent: high when the text lines
+        run perpendicular to ``axis`` (peaks on lines, zeros in the gaps), low along them."""
+        profile = self.profile(clockwise_deg, axis=axis)
+        nz = np.flatnonzero(profile)
+        if nz.size < 2:
+            return 0.0
+        profile = profile[nz[0] : nz[-1] + 1]
+        return float(profile.std() / profile.mean())
 
 
 def is_upside_down(norm: np.ndarray, *, lang: str = "chi_sim") -> bool:
@@ -254,23 +293,6 @@ def orientation_lines(
             crop = crop[:, off : off + max_width]
         crops.append(crop)
     return crops
-
-
-def _profile_score(text: np.ndarray, angle: float, *, axis: int) -> float:
-    rotated = _rotate_free(text, angle, border=0, interpolation=cv2.INTER_NEAREST)
-    return float(rotated.sum(axis=axis, dtype=np.float64).var())
-
-
-def _profile_cv(text: np.ndarray, angle: float, *, axis: int) -> float:
-    """Coefficient of variation of a projection profile over its inked extent: high when the text
-    lines run perpendicular to ``axis`` (peaks on lines, zeros in the gaps), low along them."""
-    rotated = _rotate_free(text, angle, border=0, interpolation=cv2.INTER_NEAREST)
-    profile = rotated.sum(axis=axis, dtype=np.float64)
-    nz = np.flatnonzero(profile)
-    if nz.size < 2:
-        return 0.0
-    profile = profile[nz[0] : nz[-1] + 1]
-    return float(profile.std() / profile.mean())
 
 
 def _median_line_height(text: np.ndarray) -> float:

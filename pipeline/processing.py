@@ -10,12 +10,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.errors import ObjectExistsError, StoreError
+from pipeline.errors import ObjectExistsError, ObjectNotFoundError, StoreError
 from pipeline.model import ExtractionResult
 from pipeline.options import PipelineOptions
 from pipeline.runner import ExtractionOutcome, extract_bytes
 from pipeline.store import ObjectStore
-from pipeline.store.keys import declared_key, page_image_key, parse_upload_key, result_key, upload_key
+from pipeline.store.keys import (
+    PAGE_IMAGE_FORMATS,
+    declared_key,
+    page_image_key,
+    parse_upload_key,
+    result_key,
+    upload_key,
+)
 from pipeline.version import PIPELINE_VERSION
 
 
@@ -125,13 +132,24 @@ def save_outcome(store: ObjectStore, outcome: ExtractionOutcome, *, overwrite: b
     """Write page images, then the result; returns the result's key."""
     result = outcome.result
     sha, version = result.document.sha256, result.pipeline_version
-    for n, png in sorted(outcome.page_images.items()):
-        store.put_bytes(page_image_key(sha, version, n), png, content_type="image/png", overwrite=True)
+    for n, jpeg in sorted(outcome.page_images.items()):
+        store.put_bytes(page_image_key(sha, version, n), jpeg, content_type="image/jpeg", overwrite=True)
     key = result_key(sha, version)
     store.put_bytes(
         key, result.to_json(indent=1).encode(), content_type="application/json", overwrite=overwrite
     )
     return key
+
+
+def stored_page_image(store: ObjectStore, sha256: str, pipeline_version: str, n: int) -> bytes | None:
+    """The stored image of page ``n`` (JPEG; PNG in earlier results), or None (text-layer pages
+    have none: render them with ``page_reader.vector_page_png``)."""
+    for fmt in PAGE_IMAGE_FORMATS:
+        try:
+            return store.get_bytes(page_image_key(sha256, pipeline_version, n, fmt))
+        except ObjectNotFoundError:
+            continue
+    return None
 
 
 def put_upload(store: ObjectStore, submission_id: str, file_name: str, data: bytes) -> tuple[str, bool]:

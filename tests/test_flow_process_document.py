@@ -116,8 +116,9 @@ def test_flow_ocr_page_and_bad_uploads(
     assert scan.text_sources == ["ocr"]
     assert scan.status == "success", scan.errors
     stored = ExtractionResult.model_validate_json(store.get_bytes(scan.result_key))
-    # an OCR page's image is stored: it is the deskewed page the word boxes refer to
-    assert store.exists(page_image_key(stored.document.sha256, PIPELINE_VERSION, 0))
+    # an OCR page's image is stored (JPEG): it is the deskewed page the word boxes refer to
+    image = store.get_bytes(page_image_key(stored.document.sha256, PIPELINE_VERSION, 0))
+    assert image.startswith(b"\xff\xd8\xff")
     assert stored.pages[0].engine and stored.pages[0].engine.startswith(("tesseract", "rapidocr"))
     assert USCC in scan.fields.get("uscc", []), scan.fields
 

@@ -261,7 +261,10 @@ def test_layout_helpers() -> None:
     assert submission_prefix("S-1") == "uploads/S-1/"
     assert result_key(SHA, "0.1.0") == f"results/{SHA}/0.1.0/extraction.json"
     assert result_key(SHA.upper(), "0.1.0") == f"results/{SHA}/0.1.0/extraction.json"
-    assert page_image_key(SHA, "0.1.0", 3) == f"results/{SHA}/0.1.0/pages/3.png"
+    assert page_image_key(SHA, "0.1.0", 3) == f"results/{SHA}/0.1.0/pages/3.jpg"
+    assert page_image_key(SHA, "0.1.0", 3, "png") == f"results/{SHA}/0.1.0/pages/3.png"  # earlier results
+    with pytest.raises(UnsafeKeyError):
+        page_image_key(SHA, "0.1.0", 3, "../x")
     assert results_prefix(SHA) == f"results/{SHA}/"
     ts = datetime(2023, 1, 31, 20, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8)))
     key = review_key("S-1", ts)

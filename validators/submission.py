@@ -11,9 +11,9 @@ from pathlib import Path
 from pipeline.model import ExtractionResult
 from pipeline.options import PipelineOptions
 from pipeline.page_reader import vector_page_png
-from pipeline.processing import existing_result
+from pipeline.processing import existing_result, stored_page_image
 from pipeline.store import ObjectStore
-from pipeline.store.keys import page_image_key, review_key, submission_prefix
+from pipeline.store.keys import review_key, submission_prefix
 from validators.declared import Declared, DeclaredDataError, load_declared_file, parse_declared
 from validators.model import ReviewResult
 from validators.names import normalize_name
@@ -152,8 +152,7 @@ def review_in_store(store: ObjectStore, submission_id: str) -> tuple[ReviewResul
     result = review(declared, results, applicant_submissions=store_submissions_of(store, declared))
 
     def stored(page: tuple[str, int]) -> bytes | None:
-        key = page_image_key(page[0], result.pipeline_version, page[1])
-        return store.get_bytes(key) if store.exists(key) else None
+        return stored_page_image(store, page[0], result.pipeline_version, page[1])
 
     def source(sha: str) -> bytes | None:
         key = upload_of.get(sha)

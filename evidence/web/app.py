@@ -597,10 +597,12 @@ def create_app(
         sid = submission_id_of(sid)
         review, _ = await run_in_threadpool(review_of, sid)
         doc = document_in(review, name)
-        png = await run_in_threadpool(data.page_png, store, doc, review.pipeline_version, n, sid)
-        if png is None:
+        image = await run_in_threadpool(data.page_png, store, doc, review.pipeline_version, n, sid)
+        if image is None:
             raise HTTPError(404, "没有这一页的图像 (no page image)")
-        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+        # OCR pages are stored as JPEG, text-layer pages rendered as PNG: say which one this is
+        media_type = "image/jpeg" if image.startswith(b"\xff\xd8") else "image/png"
+        return Response(image, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/submissions/{sid}/documents/{name}/result.json")
     async def result_json(request: Request, sid: str, name: str) -> Response:

@@ -28,10 +28,10 @@ from pipeline.index.ui_models import UIAudit, UIDecision, UIJob, UISubmissionLis
 from pipeline.loading import sha256_of
 from pipeline.model import ExtractionResult
 from pipeline.page_reader import vector_page_png
+from pipeline.processing import stored_page_image
 from pipeline.store import ObjectStore
 from pipeline.store.keys import (
     declared_key,
-    page_image_key,
     parse_review_key,
     result_key,
     upload_key,
@@ -448,10 +448,9 @@ def page_png(
     no stored image; see ``pipeline.page_reader.vector_page_png``)."""
     if page < 0 or page >= max(doc.pages, 1):
         return None
-    try:
-        return store.get_bytes(page_image_key(doc.sha256, version, page))
-    except ObjectNotFoundError:
-        pass
+    stored = stored_page_image(store, doc.sha256, version, page)
+    if stored is not None:
+        return stored
     if submission_id is None:
         return None
     try:

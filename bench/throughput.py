@@ -10,6 +10,10 @@ Scans: the ``variant: scanned`` samples (``sample_docs/submissions/*/truth.json`
                preprocessing + OCR in the process pool, extractors, seals, sensitive screening,
                result + page images written to a local store, index bookkeeping), ``nproc``
                documents at a time on threads, no Prefect;
+* ``bare rapidocr`` (when RapidOCR is the pipeline's engine) the same PNGs straight through
+               RapidOCR, ``nproc`` worker processes with the models loaded before the timing, one
+               onnxruntime thread each, the pipeline's long-side limit: the floor for the engine the
+               pipeline actually runs;
 * ``product``  the ``reprocess`` Prefect flow over the same documents (``concurrency=nproc``,
                ``EVIDENCE_OCR_WORKERS=nproc``), against a Prefect API started before the timing.
 
@@ -19,7 +23,8 @@ the pipeline's own work beyond one Tesseract pass per page (orientation probe, p
 seal and table re-reads, extraction).
 
 Born-digital: the ``variant: born_digital`` samples through ``pipeline`` and ``product`` with one
-document at a time and ``EVIDENCE_OCR_WORKERS=1``, in pages per second of wall time and per CPU
+document at a time and ``EVIDENCE_OCR_WORKERS=1``, and through ``extract_bytes`` alone (no store,
+index or page images) with and without seal-ring OCR, in pages per second of wall time and per CPU
 second (this process and its children: the per-core figure that other load on a shared machine
 does not distort). Target ≥ 50 pages/s per core.
 
@@ -169,6 +174,50 @@ def run_bare(pngs: list[Path], workers: int, lang: str, oem: int, psm: int) -> N
         list(pool.map(one, pngs))
 
 
+_bare_engine: Any = None
+
+
+def _bare_rapidocr_init() -> None:
+    global _bare_engine
+    from pipeline.ocr.rapidocr import DEFAULT_MAX_SIDE, _reader
+
+    _bare_engine = _reader(1, DEFAULT_MAX_SIDE, False)
+
+
+def _bare_rapidocr_one(png: str) -> int:
+    import cv2
+
+    result, _elapsed = _bare_engine(cv2.imread(png))
+    return len(result or [])
+
+
+def rapidocr_pool(workers: int) -> Any:
+    """``workers`` processes, each with RapidOCR loaded and warmed on one page (not timed)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_bare_rapidocr_init,
+    )
+    return pool
+
+
+def run_bare_rapidocr(pool: Any, pngs: list[Path]) -> None:
+    """RapidOCR (detection + recognition, one onnxruntime thread, the pipeline's long-side limit)
+    straight on every page PNG: the floor for a RapidOCR pipeline."""
+    list(pool.map(_bare_rapidocr_one, [str(p) for p in pngs]))
+
+
+def run_extract_only(docs: list[Doc], options: Any) -> None:
+    """``extract_bytes`` on each document in this process: no store, no index, no page images."""
+    from pipeline.runner import extract_bytes
+
+    for d in docs:
+        extract_bytes(d.path.read_bytes(), d.path.name, options)
+
+
 # ----------------------------------------------------------------------------- the product
 
 
@@ -276,10 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         print("tesseract is not installed", file=sys.stderr)
         return 2
 
+    from pipeline.ocr.base import resolve_auto_engine
     from pipeline.options import PipelineOptions
 
     options = PipelineOptions.from_env()
     ocr = options.ocr
+    engine = resolve_auto_engine() if ocr.engine == "auto" else ocr.engine
     scans, born = sample_docs("scanned"), sample_docs("born_digital")
     if not scans or not born:
         print("no samples: run `make samples`", file=sys.stderr)
@@ -300,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
             warm_up(tmp, workers)
         with timed("scans: bare tesseract CLI", len(pngs), timings):
             run_bare(pngs, workers, ocr.lang, ocr.oem, ocr.psm)
+        if engine == "rapidocr":
+            with rapidocr_pool(workers) as pool:
+                run_bare_rapidocr(pool, pngs[:workers])  # load the models (not timed)
+                with timed("scans: bare rapidocr", len(pngs), timings):
+                    run_bare_rapidocr(pool, pngs)
         failures += measure(
             "scans",
             scans,
@@ -318,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
             timings=timings,
             skip_product=args.skip_product,
         )
+        born_pages = sum(d.pages for d in born)
+        with timed("born-digital: extraction only", born_pages, timings):
+            run_extract_only(born, options)
+        no_ring = options.model_copy(update={"seals": options.seals.model_copy(update={"read_text": False})})
+        with timed("born-digital: extraction, no seal-ring OCR", born_pages, timings):
+            run_extract_only(born, no_ring)
     load_after = load_average()
 
     by = {t.name: t for t in timings}
@@ -340,8 +402,17 @@ def main(argv: list[str] | None = None) -> int:
     ratio_of: Callable[[str], float | None] = lambda name: (  # noqa: E731
         round(by[name].wall_s / bare.wall_s, 3) if name in by else None
     )
+    summary["ocr_engine"] = engine
     summary["scan_ratio_pipeline_over_bare"] = ratio_of("scans: pipeline (no Prefect)")
     summary["scan_ratio_product_over_bare"] = ratio_of("scans: product (reprocess flow)")
+    if "scans: bare rapidocr" in by:
+        bare_engine = by["scans: bare rapidocr"]
+        for key, name in (
+            ("scan_ratio_pipeline_over_bare_engine", "scans: pipeline (no Prefect)"),
+            ("scan_ratio_product_over_bare_engine", "scans: product (reprocess flow)"),
+        ):
+            if name in by:
+                summary[key] = round(by[name].wall_s / bare_engine.wall_s, 3)
     if "scans: product (reprocess flow)" in by:
         summary["scan_orchestration_share_of_bare"] = round(
             (by["scans: product (reprocess flow)"].wall_s - by["scans: pipeline (no Prefect)"].wall_s)
@@ -366,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
         f"product/bare = {summary['scan_ratio_product_over_bare']} (target < 1.15); "
         f"Prefect share of bare time = {summary.get('scan_orchestration_share_of_bare')}"
     )
+    if "scan_ratio_product_over_bare_engine" in summary or "scan_ratio_pipeline_over_bare_engine" in summary:
+        print(
+            f"scans against bare {engine} (the engine the pipeline runs): pipeline/bare = "
+            f"{summary.get('scan_ratio_pipeline_over_bare_engine')}, product/bare = "
+            f"{summary.get('scan_ratio_product_over_bare_engine')}"
+        )
     print(
         f"born-digital ({born_name}): {summary['born_digital_pages_per_cpu_s']} pages per CPU second "
         f"(target ≥ 50)"

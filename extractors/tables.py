@@ -101,11 +101,19 @@ def page_tables(doc: DocumentContent, page: PageContent, *, reocr: bool = True) 
             tables = pdf_tables(doc.source_pdf, page, opened=_opened_plumber(doc))
     if not tables:
         try:
-            tables = image_tables(page, reocr=reocr and page.info.text_source == "ocr")
+            tables = image_tables(page, reocr=reocr and _page_segmentation_garbles_tables(page))
         except Exception as exc:  # a bad image must not stop the extraction
             log.warning("ruled-table reading failed on page %d: %s", page.index, type(exc).__name__)
             tables = []
     return tables
+
+
+def _page_segmentation_garbles_tables(page: PageContent) -> bool:
+    """Whether the page's words need a second reading of its tables: Tesseract's page
+    segmentation runs text across ruled cells, RapidOCR's line detector keeps cells apart (the
+    scanned samples' environment tables read the same from its page words), so only pages OCRed
+    by Tesseract are read again."""
+    return page.info.text_source == "ocr" and (page.info.engine or "").startswith("tesseract")
 
 
 # --- what a PDF page draws -----------------------------------------------------------------------

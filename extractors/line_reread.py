@@ -2,8 +2,8 @@
 
 The page OCR reads a rare character wrongly now and then (岷 as 眠) or drops it (涪), with full
 confidence, so low confidence cannot be the trigger. For the few lines that hold a value, the
-line is cut from the page image (with a margin) and read again by RapidOCR's recogniser alone
-(~0.05 s a line). Where that reading differs from the page OCR in Chinese characters, Tesseract
+line is cut from the page image (with two margins) and read again by RapidOCR's recogniser alone
+(~0.05 s a crop). Where that reading differs from the page OCR in Chinese characters, Tesseract
 reads the same crop (~0.3 s) as a witness, and an edit is adopted only where Tesseract reads the
 re-read's characters in the same context and not the page OCR's: two readings against one.
 Nothing is compared with declared data. Only Chinese characters are changed; the words keep their
@@ -37,10 +37,11 @@ from pipeline.model import BBox, Line, Word
 
 log = logging.getLogger(__name__)
 
-#: crop margins around the line, in line heights, for the re-read (RapidOCR's recogniser scales
-#: the crop to 48 px high) and for the witness (Tesseract); chosen on the scanned samples, where
-#: these margins read the most characters right
-PAD = 0.5
+#: crop margins around the line, in line heights, for the re-reads (RapidOCR's recogniser scales
+#: the crop to 48 px high, so the margin changes the glyph size it sees; a rare character read
+#: right at one margin may be dropped or misread at another, hence two) and for the witness
+#: (Tesseract); chosen on the scanned samples, where these margins read the most characters right
+PADS = (0.5, 0.25)
 WITNESS_PAD = 0.2
 #: context characters on each side of an edit that the witness must read the same way
 CONTEXT = 2
@@ -114,8 +115,14 @@ def _supported(cands: list[_Candidate], witness: str) -> list[Edit]:
             continue
         if c.old_ctx not in c.new_ctx and c.old_ctx in w:
             continue  # the witness reads the page OCR's version somewhere too
-        out.append(c.edit)
-    return out
+        if c.edit not in out:
+            out.append(c.edit)
+
+    def clash(a: Edit, b: Edit) -> bool:
+        return a != b and ((a.i1 < b.i2 and b.i1 < a.i2) or (a.i1 == b.i1 and (a.i1 == a.i2 or b.i1 == b.i2)))
+
+    # two re-reads proposing different changes at one place: neither is taken
+    return [e for e in out if not any(clash(e, o) for o in out)]
 
 
 def apply_edits(li: LineIndex, edits: list[Edit]) -> LineIndex:
@@ -145,7 +152,7 @@ def apply_edits(li: LineIndex, edits: list[Edit]) -> LineIndex:
     return LineIndex.of(Line(words=words)) if words else li
 
 
-def line_crop(img: np.ndarray, bbox: BBox, pad: float = PAD) -> np.ndarray | None:
+def line_crop(img: np.ndarray, bbox: BBox, pad: float = PADS[0]) -> np.ndarray | None:
     """The line ``bbox`` (page fractions) cut from ``img`` with ``pad`` line heights around it."""
     if not isinstance(img, np.ndarray) or img.ndim not in (2, 3) or img.size == 0:
         return None
@@ -207,13 +214,15 @@ def reread_lines(
     out: dict[int, tuple[LineIndex, str]] = {}
     for n in todo:
         li = lines[n]
-        crop = line_crop(img, li.line.bbox, PAD)
+        crops = [line_crop(img, li.line.bbox, pad) for pad in PADS]
         tight = line_crop(img, li.line.bbox, WITNESS_PAD)
-        if crop is None or tight is None:
+        if tight is None or any(c is None for c in crops):
             continue
         try:
-            text, _conf = rapid.recognize_line(crop)
-            cands = candidate_edits(li.text, _norm(text))
+            cands: list[_Candidate] = []
+            for crop in crops:
+                text, _conf = rapid.recognize_line(crop)
+                cands.extend(candidate_edits(li.text, _norm(text)))
             if not cands:
                 continue  # the same Chinese characters: no witness needed
             witness = _witness(tess, tight)

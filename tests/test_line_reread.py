@@ -8,7 +8,15 @@ import numpy as np
 import pymupdf
 import pytest
 
-from extractors.line_reread import Edit, apply_edits, line_crop, reread_lines, supported_edits
+from extractors.line_reread import (
+    Edit,
+    _supported,
+    apply_edits,
+    candidate_edits,
+    line_crop,
+    reread_lines,
+    supported_edits,
+)
 from extractors.text import LineIndex
 from pipeline.content import PageContent
 from pipeline.model import Line, PageInfo, Word
@@ -40,6 +48,17 @@ def _line(*texts: str, y: float = 0.1) -> LineIndex:
 )
 def test_supported_edits(old: str, new: str, witness: str, expected: list[Edit]) -> None:
     assert supported_edits(old, new, witness) == expected
+
+
+def test_two_rereads_agreeing_or_clashing() -> None:
+    """Candidates from two crops: the same edit counts once; two changes at one place that the
+    witness both supports (it cannot tell) are dropped."""
+    old = "绵阳市城热力有限公司"
+    cands = candidate_edits(old, "绵阳市涪城热力有限公司") + candidate_edits(old, "绵阳市涪城热力有限公司")
+    assert _supported(cands, "绵阳市涪城热力有限公司") == [Edit(3, 3, "", "涪")]
+    cands = candidate_edits(old, "绵阳市涪城热力有限公司") + candidate_edits(old, "绵阳市洛城热力有限公司")
+    assert _supported(cands, "绵阳市涪城热力有限公司") == [Edit(3, 3, "", "涪")]
+    assert _supported(cands, "阳市涪城热 阳市洛城热") == []  # both supported: a clash
 
 
 def test_apply_edits_keeps_words_and_boxes() -> None:

@@ -115,6 +115,9 @@ CERTAIN_OCR: dict[str, float] = {"rapidocr": 0.9, "tesseract": 0.75}
 """A name or representative read with less confidence than this (per engine family) is only
 reported when the other engine read the same value. Measured on the real licences: RapidOCR reads
 correct names at 0.92-1.0 and the unreadable names of low-resolution photos at 0.6-0.87."""
+CERTAIN_OCR_FIELD: dict[tuple[str, str], float] = {("tesseract", "legal_representative"): 0.55}
+"""Per-field exceptions to CERTAIN_OCR: Tesseract's per-word confidence of a two- or three-
+character name is low even when right (0.37-0.86 on the real licences; wrong readings 0.1-0.48)."""
 UNCERTAIN_FIELDS = ("company_name", "legal_representative", "address")
 CONFIRM_HEIGHTS = (32, 48)
 """Text fields below this confidence are not reported (an invalid code is, with its note)."""
@@ -1317,13 +1320,18 @@ def _reread_code(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
     return out
 
 
+def _certain_ocr(f: _Found) -> float:
+    family = engine_family(f.engine)
+    return CERTAIN_OCR_FIELD.get((family, f.name), CERTAIN_OCR[family])
+
+
 def _certain(best: _Found, cands: Sequence[_Found]) -> bool:
     """Whether a name is read with certainty: one reading of it is confident for its engine, or
     both engines read it alike. Values with no engine confidence (text layer) are certain."""
     same = [f for f in cands if f.name == best.name and _key(f.value) == _key(best.value)]
     if any(f.ocr is None or engine_family(f.engine) not in CERTAIN_OCR for f in same):
         return True
-    if any(f.ocr is not None and f.ocr >= CERTAIN_OCR[engine_family(f.engine)] for f in same):
+    if any(f.ocr is not None and f.ocr >= _certain_ocr(f) for f in same):
         return True
     return len({engine_family(f.engine) for f in same}) > 1
 

@@ -511,6 +511,11 @@ def test_low_confidence_name_kept_when_both_engines_agree() -> None:
     assert not _certain(a, [a, c])  # the same engine twice is no confirmation
     d = _Found("company_name", "湖南某某烟花有限公司", "", 0.9, None, engine=ENGINE, ocr=0.8)
     assert _certain(d, [d])  # confident enough for Tesseract
+    # Tesseract's per-word confidence of a short personal name is low even when right
+    rep = _Found("legal_representative", "王小明", "", 0.6, None, engine=ENGINE, ocr=0.6)
+    assert _certain(rep, [rep])
+    rep_rapid = _Found("legal_representative", "王小明", "", 0.6, None, engine=RAPID, ocr=0.6)
+    assert not _certain(rep_rapid, [rep_rapid])
 
 
 def test_redacted_name_is_not_reported() -> None:

@@ -1247,7 +1247,12 @@ def _image_size(page: PageContent) -> tuple[float, float] | None:
     """(height, width) of the page image in pixels, from the page info or the image."""
     if page.info.width > 0 and page.info.height > 0:
         return page.info.height, page.info.width
-    return None
+    try:
+        image = page.get_image()
+    except Exception:  # a page that cannot be rendered has no size to tell
+        return None
+    shape = getattr(image, "shape", ())
+    return (float(shape[0]), float(shape[1])) if len(shape) >= 2 and shape[0] and shape[1] else None
 
 
 def _confirm_names(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:

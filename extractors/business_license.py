@@ -1251,8 +1251,9 @@ def _image_size(page: PageContent) -> tuple[float, float] | None:
         image = page.get_image()
     except Exception:  # a page that cannot be rendered has no size to tell
         return None
-    shape = getattr(image, "shape", ())
-    return (float(shape[0]), float(shape[1])) if len(shape) >= 2 and shape[0] and shape[1] else None
+    if image is None or image.ndim < 2 or not image.shape[0] or not image.shape[1]:
+        return None
+    return float(image.shape[0]), float(image.shape[1])
 
 
 def _confirm_names(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:

@@ -117,6 +117,13 @@ class HoughParams(_Strict):
     nms_centre_frac: float = Field(gt=0.0, le=2.0)
     max_side: int = Field(ge=64, le=2000)
     max_blob_frac: float = Field(gt=0.0, le=1.0)
+    # Faded seals whose ring breaks into separate arcs: nearby leftover pieces are grouped and
+    # searched for one circle, accepted with this ring coverage (0 = the pass is off).
+    fragments_min_ring_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
+    fragments_gap_frac: float = Field(default=0.5, ge=0.0, le=2.0)  # x the minimum seal size
+    fragments_min_fill: float = Field(default=0.01, ge=0.0, le=1.0)  # faded text inside the ring
+    fragments_max_fill: float = Field(default=0.15, ge=0.0, le=1.0)  # thick strokes: a character
+    fragments_max_hue: float = Field(default=10.0, ge=-90.0, le=90.0)  # orange/gold print is above
 
 
 class SealConfig(_Strict):
@@ -396,8 +403,14 @@ def _hough_split(
     color: ColorName,
     cfg: SealConfig,
     min_size: float,
+    min_coverage: float | None = None,
+    min_fill: float | None = None,
+    max_fill: float | None = None,
 ) -> list[_Cand]:
-    """Round seals inside a blob that fits no single shape (overlapping/touching seals)."""
+    """Round seals inside a blob that fits no single shape (overlapping/touching seals).
+    ``min_coverage``, ``min_fill`` and ``max_fill`` override the ring coverage (default 0.75) and
+    the share of ink inside the ring (defaults ``shape.min_fill``, ``shape.max_round_fill``) a
+    circle needs."""
     x, y, w, h = box
     if min(w, h) < min_size:
         return []
@@ -431,7 +444,7 @@ def _hough_split(
     for cxs, cys, rs in circles[0][:40]:
         cxa, cya, r = float(cxs) / f + x0, float(cys) / f + y0, float(rs) / f
         cov = ring_coverage(dil, (cxa, cya), (2 * r, 2 * r), 0.0, sh.ring_band)
-        if cov < max(sh.min_ring_coverage, 0.75):
+        if cov < (min_coverage if min_coverage is not None else max(sh.min_ring_coverage, 0.75)):
             continue
         # the circle must hold ink inside too (text, star), not just cross the ring of another seal
         yy, xx = np.ogrid[: ink.shape[0], : ink.shape[1]]
@@ -441,7 +454,9 @@ def _hough_split(
         sub = ink[by0:by1, bx0:bx1] > 0
         disk = (xx[:, bx0:bx1] - cxa) ** 2 + (yy[by0:by1, :] - cya) ** 2 <= (0.8 * r) ** 2
         inner_fill = float((sub & disk).sum()) / max(1.0, float(disk.sum()))
-        if inner_fill < sh.min_fill or inner_fill > sh.max_round_fill:
+        if inner_fill < (sh.min_fill if min_fill is None else min_fill):
+            continue
+        if inner_fill > (sh.max_round_fill if max_fill is None else max_fill):
             continue
         conf = 0.2 + 0.7 * cov
         found.append(
@@ -552,11 +567,14 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
     in_line = _text_line_members(boxes, min_size)
     out: list[_Cand] = []
     found: list[_Cand] = []
+    leftovers: list[tuple[int, int, int, int]] = []
     for idx, cnt in enumerate(contours):
         x, y, w, h = boxes[idx]
         if idx in in_line:
             continue
         if min(w, h) < min_size * 0.9 and max(w, h) < min_size * 1.5:
+            if max(w, h) >= 0.25 * min_size:
+                leftovers.append((x, y, w, h))
             continue
         big = w * h > cfg.size.max_area_frac * W * H
         if big and float((ink[y : y + h, x : x + w] > 0).mean()) < cfg.size.big_min_fill:
@@ -573,18 +591,103 @@ def _candidates(mask: np.ndarray, color: ColorName, cfg: SealConfig) -> list[_Ca
                     found.extend(split)
                     continue
             found.append(cand)
-        elif (
-            cfg.hough.enabled
-            and max(w, h) >= min_size
-            and not big
-            and min(w, h) <= cfg.hough.max_blob_frac * short
-        ):
-            found.extend(_hough_split((x, y, w, h), ink, dil, color, cfg, min_size))
+        else:
+            split = []
+            if (
+                cfg.hough.enabled
+                and max(w, h) >= min_size
+                and not big
+                and min(w, h) <= cfg.hough.max_blob_frac * short
+            ):
+                split = _hough_split((x, y, w, h), ink, dil, color, cfg, min_size)
+            found.extend(split)
+            if not split and not big:
+                leftovers.append((x, y, w, h))  # an arc of a faded ring, perhaps
+    found.extend(_fragment_seals(leftovers, found, ink, dil, color, cfg, min_size))
     # A seal stands out from the paper around it; colour noise and dense red areas do not.
     for c in found:
         if outside_density(closed, c.box) <= cfg.shape.max_outside_density:
             out.append(c)
     return out
+
+
+def _fragment_seals(
+    pieces: list[tuple[int, int, int, int]],
+    found: list[_Cand],
+    ink: np.ndarray,
+    dil: np.ndarray,
+    color: ColorName,
+    cfg: SealConfig,
+    min_size: float,
+) -> list[_Cand]:
+    """Round seals whose faded ring broke into arcs too far apart to close into one blob (an
+    annual-inspection seal in pale pink): pieces too small to be seals, lying close together, are
+    grouped, and a group the size and shape of a seal is searched for one circle."""
+    hp = cfg.hough
+    if hp.fragments_min_ring_coverage <= 0 or len(pieces) < 2 or not hp.enabled:
+        return []
+    gap = hp.fragments_gap_frac * min_size
+    group = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i, (ax, ay, aw, ah) in enumerate(pieces):
+        for j in range(i + 1, len(pieces)):
+            bx, by, bw, bh = pieces[j]
+            if ax - gap <= bx + bw and bx - gap <= ax + aw and ay - gap <= by + bh and by - gap <= ay + ah:
+                group[root(i)] = root(j)
+    clusters: dict[int, list[tuple[int, int, int, int]]] = {}
+    for i, piece in enumerate(pieces):
+        clusters.setdefault(root(i), []).append(piece)
+    out: list[_Cand] = []
+    for members in clusters.values():
+        if len(members) < 2:
+            continue
+        x0 = min(m[0] for m in members)
+        y0 = min(m[1] for m in members)
+        x1 = max(m[0] + m[2] for m in members)
+        y1 = max(m[1] + m[3] for m in members)
+        w, h = x1 - x0, y1 - y0
+        if min(w, h) < min_size or max(w, h) > 1.5 * min(w, h):
+            continue
+        if any(_share_of_smaller((x0, y0, x1, y1), c.box) > 0.3 for c in found):
+            continue
+        need = hp.fragments_min_ring_coverage
+        fill = (hp.fragments_min_fill, hp.fragments_max_fill)
+        for cand in _hough_split((x0, y0, w, h), ink, dil, color, cfg, min_size, need, *fill):
+            cand.notes.append("faded:ring in pieces")
+            out.append(cand)
+    return out
+
+
+def _seal_hued(bgr: np.ndarray, c: _Cand, cfg: SealConfig) -> bool:
+    """Whether the red-mask ink inside a faded-ring candidate is seal red or pink, not the orange
+    or gold of printed titles (big 营业执照 characters: median hue 13-20; faded seals -20 to 0,
+    on OpenCV's 0-180 circle with red at 0)."""
+    if c.color != "red":
+        return True
+    x0, y0, x1, y1 = (int(v) for v in c.box)
+    crop = bgr[max(0, y0) : y1, max(0, x0) : x1]
+    if crop.size == 0:
+        return False
+    mask = red_mask(crop, cfg.colors.red) > 0
+    if not mask.any():
+        return False
+    hue = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)[..., 0][mask].astype(np.int16)
+    signed = np.where(hue > 90, hue - 180, hue)
+    return float(np.median(signed)) <= cfg.hough.fragments_max_hue
+
+
+def _share_of_smaller(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over the smaller box."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
 
 
 # ----------------------------------------------------------------------------- public API
@@ -640,6 +743,7 @@ def detect_seals_in_image(
     if cfg.colors.blue is not None:
         cands += _candidates(blue_mask(work, cfg.colors.blue), "blue", cfg)
     cands = [c for c in _suppress(cands) if c.confidence >= cfg.shape.min_confidence]
+    cands = [c for c in cands if "faded:ring in pieces" not in c.notes or _seal_hued(work, c, cfg)]
     cands.sort(key=lambda c: (round(c.box[1] / max(1, work.shape[0]) * 10), c.box[0]))
 
     seals: list[Seal] = []

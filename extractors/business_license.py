@@ -119,7 +119,6 @@ CERTAIN_OCR_FIELD: dict[tuple[str, str], float] = {("tesseract", "legal_represen
 """Per-field exceptions to CERTAIN_OCR: Tesseract's per-word confidence of a two- or three-
 character name is low even when right (0.37-0.86 on the real licences; wrong readings 0.1-0.48)."""
 UNCERTAIN_FIELDS = ("company_name", "legal_representative", "address")
-CONFIRM_HEIGHTS = (32, 48)
 """Text fields below this confidence are not reported (an invalid code is, with its note)."""
 
 
@@ -772,9 +771,10 @@ def _address(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
 
 _DIGIT_DASH = re.compile(r"([0-9])一([0-9])")
 _NOTICE_ITEM = re.compile(r"^[0-9]{1,2}[.．、][《\u4e00-\u9fff]")
-ADDRESS_HEIGHT = (0.7, 1.5)
-"""Words of an address are about as tall as its first word; smaller (fine print, a site name) or
-much larger (a watermark) text after it is something else."""
+ADDRESS_HEIGHT = (0.55, 1.6)
+"""Words of an address are about as tall as its first word; much smaller (fine print, a site name)
+or larger (a watermark) text after it is something else. (A long RapidOCR box on a photo taken at
+an angle is taller than its text: a continuation line measured 0.65 of it.)"""
 
 
 def _address_parts(parts: Sequence[_Value]) -> list[_Value]:
@@ -1028,17 +1028,20 @@ def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
         if hit.field == "registration_authority":
             found.extend(_issue_date(lines, hit))
     if not any(f.name == "company_name" for f in found):
-        found.extend(_name_unlabelled(lines))
+        found.extend(_name_unlabelled(lines, hits))
     if not any(f.name == "company_type" for f in found):
-        found.extend(_type_from_title(lines) or _type_unlabelled(lines))
+        found.extend(_type_from_title(lines) or _type_unlabelled(lines, hits))
     return found
 
 
-def _name_unlabelled(lines: Sequence[LineIndex]) -> list[_Found]:
+def _name_unlabelled(lines: Sequence[LineIndex], hits: Sequence[LabelHit]) -> list[_Found]:
     """A name after a 名称 label that OCR garbled beyond matching (住称所: the letter-spaced labels of
-    two rows read into one): a row starting with at most three characters holding 名 or 称, then a
-    name with a company-name suffix. Only when no labelled name was found."""
-    for li in lines:
+    two rows read into one): a row starting with at most three characters holding 名 or 称 and no
+    other label, then a name with a company-name suffix and no digits. Only when no labelled name
+    was found."""
+    for row, li in enumerate(lines):
+        if any(h.line_no == row and h.start <= 3 for h in hits):
+            continue  # 名住所郑州市…: the row is another label's (the name line was not read)
         head = li.text[:3]
         k = max(head.find("称"), head.find("名"))
         if k < 0 or not is_cjk(li.text[k + 1 : k + 2] or " "):
@@ -1047,19 +1050,21 @@ def _name_unlabelled(lines: Sequence[LineIndex]) -> list[_Found]:
         while start < min(3, len(li.text)) and li.text[start] in "名称住所":
             start += 1
         for f in _company_name(_Value(li, start, len(li.text))):
-            if "no company-name suffix found" not in f.notes:
+            if "no company-name suffix found" not in f.notes and not re.search(r"[0-9]", str(f.value)):
                 f.notes.append("名称 label not read exactly")
                 f.confidence = round(f.confidence * 0.9, 3)
                 return [f]
     return []
 
 
-def _type_unlabelled(lines: Sequence[LineIndex]) -> list[_Found]:
+def _type_unlabelled(lines: Sequence[LineIndex], hits: Sequence[LabelHit]) -> list[_Found]:
     """A listed type right after a 类型 label that OCR garbled beyond matching (类住型: a character of
     the 住所 label below slipped in): the row starts with at most three characters holding 类 or 型,
     then a type word, and the value matches the enterprise-type list."""
     t = _tables()
-    for li in lines:
+    for row, li in enumerate(lines):
+        if any(h.line_no == row and h.start <= 3 for h in hits):
+            continue
         for word in t.type_words:
             k = li.text.find(word)
             if not 0 < k <= 3 or not ({"类", "型"} & set(li.text[:k])):
@@ -1257,27 +1262,63 @@ def _image_size(page: PageContent) -> tuple[float, float] | None:
 
 
 def _confirm_names(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
-    """A name or representative read with little confidence is read again from its crop (two
-    scales); a confident re-reading that contains the same value confirms it (see ``_certain``)."""
+    """A company name or representative read with little confidence, or read by
+    Tesseract alone (it misreads more Chinese characters: 祥→样), is read again from its crop by
+    RapidOCR (three scales x colour / red / sharpened). The value most of the confident
+    re-readings give (at least two thirds of them) confirms the reading or replaces it; the
+    same value then counts as certain (see ``_certain``)."""
     best = _best_per_field(cands)
     out: list[_Found] = []
-    for name in UNCERTAIN_FIELDS:
+    line_family = engine_family(LINE_ENGINE_NAME)
+    for name in ("company_name", "legal_representative"):  # an address's box may not hold all of it
         f = best.get(name)
-        if f is None or f.bbox is None or _certain(f, cands):
+        if f is None or f.bbox is None:
             continue
-        want = _key(f.value)
-        for r in reread_line(page, f.bbox, heights=CONFIRM_HEIGHTS, colours=False):
-            family = engine_family(LINE_ENGINE_NAME)
-            if r.confidence >= CERTAIN_OCR[family] and want in normalize_name(r.text):
-                out.append(
-                    _Found(
-                        name, f.value, r.text, f.confidence, f.bbox,
-                        [f"confirmed by a re-read ({r.variant})"], LINE_ENGINE_NAME, page.index,
-                        ocr=r.confidence,
-                    )
-                )  # fmt: skip
-                break
+        same = [g for g in cands if g.name == name and _key(g.value) == _key(f.value)]
+        rapid_read = any(engine_family(g.engine) == line_family for g in same)
+        if _certain(f, cands) and rapid_read:
+            continue
+        readings = reread_line(page, f.bbox)
+        values: dict[str, list[float]] = {}
+        for r in readings:
+            if r.confidence < CERTAIN_OCR[line_family]:
+                continue
+            value = _value_from_line(name, r.text)
+            if value is not None:
+                values.setdefault(value, []).append(r.confidence)
+        if not values:
+            continue
+        value, confs = max(values.items(), key=lambda kv: len(kv[1]))
+        if 3 * len(confs) < 2 * len(readings):
+            continue
+        note = f"re-read from its crop: {len(confs)} of {len(readings)} readings"
+        conf = f.confidence if value == _key(f.value) else round(min(1.0, f.confidence + 0.05), 3)
+        out.append(
+            _Found(
+                name, value, value, conf, f.bbox, [note], LINE_ENGINE_NAME, page.index,
+                ocr=round(sum(confs) / len(confs), 3),
+            )
+        )  # fmt: skip
     return out
+
+
+_LABEL_TAIL = "名称人者姓:：、 "
+
+
+def _value_from_line(name: str, text: str) -> str | None:
+    """The value in a re-read crop of a value (the crop may hold a character of its label), in the
+    form the field's parser gives; None when the re-reading does not look like one."""
+    text = normalize_name(text).lstrip(_LABEL_TAIL)
+    if name == "legal_representative":
+        m = _NAME_RUN.fullmatch(text)
+        return m.group() if m and 2 <= len(m.group()) <= 4 else None
+    last = None
+    for m in _tables().suffix_re.finditer(text):
+        last = m
+    if last is None or last.end() < len(text) - 1:
+        return None
+    value = text[: last.end()]
+    return value if all(is_cjk(c) or c in "（）·" for c in value) and len(value) >= 4 else None
 
 
 def _code_in_doubt(f: _Found | None) -> bool:

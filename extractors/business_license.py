@@ -1227,7 +1227,7 @@ def _reread_date(page: PageContent, name: str) -> list[_Found]:
         if lb is None:
             continue
         h = lb[3] - lb[1]
-        width = DATE_CROP_WIDTH * h * image_size[1] / image_size[0]
+        width = DATE_CROP_WIDTH * h * image_size[0] / image_size[1]  # label heights in x fractions
         box = (lb[2], lb[1], min(1.0, lb[2] + width), lb[3])
         votes: dict[str, list[str]] = {}
         for r in reread_line(page, box, colours=False):

@@ -618,7 +618,7 @@ def test_registration_number_under_its_label_beside_the_notice_column() -> None:
 # line; its name and representative are too blurry to be certain (truth null). (One licence only:
 # reading a page costs ~10 s with the OCR workers' start-up.)
 REREAD_CASES = [
-    ("lic_0052.jpg", ("uscc", "established_date", "company_name", "legal_representative")),
+    ("lic_0052.jpg", ("uscc", "company_name", "legal_representative")),
 ]
 
 

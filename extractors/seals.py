@@ -183,6 +183,20 @@ def _as_bgr(image: np.ndarray | None) -> np.ndarray | None:
 
 def red_mask(bgr: np.ndarray, cfg: RedRange) -> np.ndarray:
     """255 where the pixel is red/pink ink (hue wraps around 0/180, saturated, R well above G, B)."""
+    if cfg.min_redness > 0:
+        # R - max(G, B) saturates at 0, which is below any positive threshold: the cheap test
+        # runs on the whole page, the hue test only where some pixel passed it.
+        b, g, r = cv2.split(bgr)
+        out = np.zeros(bgr.shape[:2], np.uint8)
+        reddish = cv2.subtract(r, cv2.max(g, b)) >= cfg.min_redness
+        x, y, w, h = cv2.boundingRect(reddish.view(np.uint8))
+        if w and h:
+            out[y : y + h, x : x + w] = _red_mask_full(bgr[y : y + h, x : x + w], cfg)
+        return out
+    return _red_mask_full(bgr, cfg)
+
+
+def _red_mask_full(bgr: np.ndarray, cfg: RedRange) -> np.ndarray:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     h, s = hsv[..., 0], hsv[..., 1]
     b, g, r = (bgr[..., i].astype(np.int16) for i in range(3))
@@ -194,6 +208,18 @@ def red_mask(bgr: np.ndarray, cfg: RedRange) -> np.ndarray:
 
 def blue_mask(bgr: np.ndarray, cfg: BlueRange) -> np.ndarray:
     """255 where the pixel is blue ink (annual-inspection stamps on old licences)."""
+    if cfg.min_blueness > 0:  # as in ``red_mask``: the hue test only where B - R passed
+        b, _g, r = cv2.split(bgr)
+        out = np.zeros(bgr.shape[:2], np.uint8)
+        bluish = cv2.subtract(b, r) >= cfg.min_blueness
+        x, y, w, h = cv2.boundingRect(bluish.view(np.uint8))
+        if w and h:
+            out[y : y + h, x : x + w] = _blue_mask_full(bgr[y : y + h, x : x + w], cfg)
+        return out
+    return _blue_mask_full(bgr, cfg)
+
+
+def _blue_mask_full(bgr: np.ndarray, cfg: BlueRange) -> np.ndarray:
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
     h, s = hsv[..., 0], hsv[..., 1]
     blueness = bgr[..., 0].astype(np.int16) - bgr[..., 2].astype(np.int16)
@@ -204,12 +230,18 @@ def blue_mask(bgr: np.ndarray, cfg: BlueRange) -> np.ndarray:
 def _drop_specks(mask: np.ndarray, min_px: int) -> np.ndarray:
     if min_px <= 1:
         return mask
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # components are labelled only inside the box around the ink (a seal is a small part of a page)
+    x, y, w, h = cv2.boundingRect(mask)
+    if not w or not h:
+        return mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask[y : y + h, x : x + w], connectivity=8)
     if n <= 1:
         return mask
     keep = stats[:, cv2.CC_STAT_AREA] >= min_px
     keep[0] = False
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+    out = np.zeros_like(mask)
+    out[y : y + h, x : x + w] = np.where(keep[labels], 255, 0).astype(np.uint8)
+    return out
 
 
 # ----------------------------------------------------------------------------- shape analysis

@@ -36,7 +36,8 @@ def page_may_show_stamp(page: pymupdf.Page) -> bool:
     text and grey rules alone cannot be a red, pink or blue stamp. A few milliseconds; True when
     the page cannot be inspected (the caller then looks at its pixels)."""
     try:
-        if page.get_image_info() or page.first_annot is not None or page.first_widget is not None:
+        # get_images lists the page's image resources without building a text page
+        if page.get_images(full=False) or page.first_annot is not None or page.first_widget is not None:
             return True
         return any(_saturated(d.get("color")) or _saturated(d.get("fill")) for d in page.get_drawings())
     except Exception:

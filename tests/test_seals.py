@@ -207,3 +207,18 @@ def test_vector_pages_without_coloured_paint_are_not_rendered_for_seals(paint: s
     content.region_renderer = lambda clip, side: renders.append(clip) or real(clip, side)  # type: ignore[func-returns-value]
     detect_seals(content)
     assert bool(renders) is expected  # no stamp possible: the page is never rendered
+
+
+def test_colour_masks_computed_around_the_coloured_pixels_equal_the_full_page_masks() -> None:
+    from extractors.seals import _blue_mask_full, _red_mask_full, blue_mask, red_mask
+
+    cfg = load_config()
+    rng = np.random.default_rng(7)
+    page = np.full((400, 300, 3), 245, np.uint8)
+    page[50:120, 40:110] = rng.integers(0, 256, (70, 70, 3), dtype=np.uint8)  # colour noise patch
+    page[200:230, 150:260] = (40, 40, 200)  # red bar
+    page[300:330, 20:90] = (200, 80, 30)  # blue bar
+    assert np.array_equal(red_mask(page, cfg.colors.red), _red_mask_full(page, cfg.colors.red))
+    assert cfg.colors.blue is not None
+    assert np.array_equal(blue_mask(page, cfg.colors.blue), _blue_mask_full(page, cfg.colors.blue))
+    assert red_mask(np.full((50, 50, 3), 255, np.uint8), cfg.colors.red).sum() == 0

@@ -105,6 +105,24 @@ def score_fields(score: SetScore, truth_fields: dict[str, Any], result: Extracti
             score.failures.append(f"{label}: {name} expected {truth!r}, got {got[:2]!r}")
 
 
+def score_compatibility(
+    score: SetScore, truth: list[dict[str, Any]], result: ExtractionResult, label: str
+) -> None:
+    """Compatibility entries as a pseudo-field ``compatibility``: each truth entry (category,
+    canonical product) found is a hit; each entry reported that the truth does not list is a
+    false positive."""
+    fs = score.fields["compatibility"]
+    want = {(str(e["category"]), str(e["canonical"])) for e in truth}
+    got = {(str(e.category), str(e.canonical)) for e in result.compatibility if e.canonical}
+    fs.total += len(want)
+    fs.hits += len(want & got)
+    fs.false_positives += len(got - want)
+    for category, canonical in sorted(want - got):
+        score.failures.append(f"{label}: compatibility entry {category}/{canonical} not found")
+    for category, canonical in sorted(got - want):
+        score.failures.append(f"{label}: compatibility entry {category}/{canonical} reported, not in truth")
+
+
 def edit_distance(a: str, b: str) -> int:
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -143,6 +161,7 @@ def run_samples(options: PipelineOptions) -> dict[str, SetScore]:
             else:
                 score.failures.append(f"{label}: type {result.document.doc_type} != {doc['doc_type']}")
             score_fields(score, doc.get("fields", {}), result, label)
+            score_compatibility(score, doc.get("compatibility") or [], result, label)
             if variant == "scanned" and source:
                 ref = _source_file(SAMPLES / source, name)
                 if ref is not None and outcome.content is not None:

@@ -205,17 +205,20 @@ def reread_lines(
         img = page.get_image()
     except Exception:  # a page that cannot be rendered: nothing to re-read
         return {}
-    if img is None:
+    if not isinstance(img, np.ndarray) or img.ndim not in (2, 3) or img.size == 0:
         return {}
     engines = _engines()
     if engines is None:
         return {}
     rapid, tess = engines
+    # the brightest channel, as for the page OCR: red or blue seal ink over the text drops out
+    # (on the colour crop both engines read 中 under a seal as 电)
+    bright = np.ascontiguousarray(img.max(axis=2)) if img.ndim == 3 else img
     out: dict[int, tuple[LineIndex, str]] = {}
     for n in todo:
         li = lines[n]
-        crops = [line_crop(img, li.line.bbox, pad) for pad in PADS]
-        tight = line_crop(img, li.line.bbox, WITNESS_PAD)
+        crops = [line_crop(bright, li.line.bbox, pad) for pad in PADS]
+        tight = line_crop(bright, li.line.bbox, WITNESS_PAD)
         if tight is None or any(c is None for c in crops):
             continue
         try:

@@ -266,6 +266,8 @@ class _Found:
     """Codes: the whole run of letters and digits the code was read from."""
     ocr: float | None = None
     """Names: the engine's own confidence in the characters of the value."""
+    words: tuple[Word, ...] = ()
+    """Addresses: the engine words the value was read from (to re-read them)."""
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -766,7 +768,8 @@ def _address(v: _Value, cont: Sequence[_Value]) -> list[_Found]:
     confs = [_conf(0.85, p) for p in parts]
     notes = [f"joined {len(parts)} lines"] if len(parts) > 1 else []
     ocr = min(p.li.confidence_for(p.start, p.end) for p in parts)
-    return [_Found("address", value, text, round(min(confs), 3), bbox, notes, ocr=ocr)]
+    words = tuple(p.li.line.words[o] for p in parts for o in sorted(set(p.li.owner[p.start : p.end])))
+    return [_Found("address", value, text, round(min(confs), 3), bbox, notes, ocr=ocr, words=words)]
 
 
 _DIGIT_DASH = re.compile(r"([0-9])一([0-9])")
@@ -1167,7 +1170,53 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
         if not any(f.name == "established_date" for f in cands):
             cands.extend(_reread_date(page, "established_date"))
         cands.extend(_recheck_dates(page, cands))
+        cands.extend(_recheck_address(page, cands))
     return cands
+
+
+ADDRESS_REREAD_MAX_CHANGES = 2
+"""An address line re-read from its crop may correct at most this many characters."""
+
+
+def _recheck_address(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
+    """Each engine line of the address is read again from its crop (three scales): the full-page
+    reading is made at a reduced scale and misreads a character now and then (永→水). When all
+    re-readings agree on a text of the same length that differs in at most
+    :data:`ADDRESS_REREAD_MAX_CHANGES` characters, those characters are corrected in the address."""
+    best = _best_per_field(cands)
+    f = best.get("address")
+    if f is None or not f.words or engine_family(f.engine) != engine_family(LINE_ENGINE_NAME):
+        return []
+    value = str(f.value)
+    changed: list[str] = []
+    for word in f.words:
+        old = normalize_name(word.text)
+        readings = reread_line(page, word.bbox, colours=False)
+        texts = {normalize_name(r.text) for r in readings if r.confidence >= CERTAIN_OCR["rapidocr"]}
+        if (
+            len(readings) < 2
+            or len(texts) != 1
+            or len(readings) != sum(1 for r in readings if r.confidence >= CERTAIN_OCR["rapidocr"])
+        ):
+            continue
+        new = texts.pop()
+        diffs = [k for k, (a, b) in enumerate(zip(old, new, strict=False)) if a != b]
+        if len(new) != len(old) or not diffs or len(diffs) > ADDRESS_REREAD_MAX_CHANGES:
+            continue
+        for k in diffs:
+            a, b = max(0, k - 3), min(len(old), k + 4)
+            if value.count(old[a:b]) == 1:
+                value = value.replace(old[a:b], new[a:b])
+                changed.append(f"{old[k]}→{new[k]}")
+    if not changed:
+        return []
+    return [
+        _Found(
+            "address", value, f.raw, round(min(1.0, f.confidence + 0.05), 3), f.bbox,
+            [*f.notes, "re-read from its crop: " + ", ".join(changed)], LINE_ENGINE_NAME, page.index,
+            ocr=f.ocr,
+        )
+    ]  # fmt: skip
 
 
 _UNEVEN_DATE = re.compile(r"[0-9]{4}\s*年\s*(?:[1-9]\s*月\s*0[1-9]|0[1-9]\s*月\s*[1-9])\s*日")

@@ -667,3 +667,28 @@ def test_dates_with_a_lost_digit_are_rechecked(raw: str, uneven: bool) -> None:
     from extractors.business_license import _UNEVEN_DATE
 
     assert bool(_UNEVEN_DATE.search(raw)) is uneven
+
+
+@pytest.mark.parametrize(
+    ("rereads", "address"),
+    [
+        (["某某县永康路北侧18号"] * 3, "某某县永康路北侧18号"),  # all agree: 水 corrected to 永
+        (["某某县永康路北侧18号", "某某县水康路北侧18号", "某某县永康路北侧18号"], "某某县水康路北侧18号"),
+        (["某某县永康路南侧19号"] * 3, "某某县水康路北侧18号"),  # differs too much: kept as read
+        (["某某县永康路北侧18"] * 3, "某某县水康路北侧18号"),  # another length: kept as read
+    ],
+)
+def test_address_line_corrected_by_unanimous_rereads(
+    rereads: list[str], address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractors.business_license as bl
+    from extractors.licence_reread import LineReading
+
+    monkeypatch.setattr(
+        bl, "reread_line", lambda page, bbox, **kw: [LineReading(t, 0.97, "x") for t in rereads]
+    )
+    p = _new_form()
+    p.put("住所", 0.05, 6)
+    p.put("某某县水康路北侧18号", 0.12, 6)
+    f = {x.name: x for x in extract_business_license(_doc_with_engine(p, RAPID), reread=True)}
+    assert f["address"].value == address

@@ -1176,6 +1176,9 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
 
 ADDRESS_REREAD_MAX_CHANGES = 2
 """An address line re-read from its crop may correct at most this many characters."""
+ADDRESS_REREAD_BELOW = 0.98
+"""Only address lines RapidOCR read with less confidence than this are re-read (clean scans read
+at 0.98-1.0; the line with 永 misread as 水 at 0.96)."""
 
 
 def _recheck_address(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
@@ -1187,9 +1190,13 @@ def _recheck_address(page: PageContent, cands: Sequence[_Found]) -> list[_Found]
     f = best.get("address")
     if f is None or not f.words or engine_family(f.engine) != engine_family(LINE_ENGINE_NAME):
         return []
+    if f.ocr is not None and f.ocr < CERTAIN_OCR["rapidocr"]:
+        return []  # not reported anyway (see _certain)
     value = str(f.value)
     changed: list[str] = []
     for word in f.words:
+        if word.confidence >= ADDRESS_REREAD_BELOW:
+            continue
         old = normalize_name(word.text)
         readings = reread_line(page, word.bbox, colours=False)
         texts = {normalize_name(r.text) for r in readings if r.confidence >= CERTAIN_OCR["rapidocr"]}

@@ -9,12 +9,12 @@ re-read's characters in the same context and not the page OCR's: two readings ag
 Nothing is compared with declared data. Only Chinese characters are changed; the words keep their
 boxes and confidences.
 
-Measured on all 462 text lines of the scanned samples (bench, 2026-11-29): the re-read differs
-from the page OCR on 84 lines (and is the worse reading on 65 of them, so it is never taken
-alone); an edit was adopted on 8 lines, 7 closer to the source text, 1 further (叁 read as 参 by
-both engines, on an amount line, which is not re-read). Only value lines are re-read, and
-Tesseract runs only when the re-read differs in Chinese characters: 3.9 s added to the
-extraction of the 30 scanned sample pages (~0.13 s a page; OCR itself takes ~5 s a page).
+Measured on all 463 text lines of the scanned samples (2026-11-29, brightest-channel crops): a
+re-read differs from the page OCR on 69 lines (and is often the worse reading, so it is never
+taken alone); an edit was adopted on 9 lines, 8 closer to the source text, 1 further (叁 read as
+参 by both engines, on an amount line, which is not re-read). Only value lines are re-read, and
+Tesseract runs only when a re-read differs in Chinese characters: ~6 s added to the extraction of
+the 30 scanned sample pages (~0.2 s a page on a loaded 2-core machine; OCR takes ~4-6 s a page).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from extractors.text import edit_distance  # noqa: E402
 from pipeline.model import ExtractionResult  # noqa: E402
 from pipeline.options import PipelineOptions  # noqa: E402
 from pipeline.runner import extract_path, read_document  # noqa: E402
@@ -121,16 +122,6 @@ def score_compatibility(
         score.failures.append(f"{label}: compatibility entry {category}/{canonical} not found")
     for category, canonical in sorted(got - want):
         score.failures.append(f"{label}: compatibility entry {category}/{canonical} reported, not in truth")
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def page_texts(path: Path, options: PipelineOptions) -> list[str]:

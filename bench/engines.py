@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractors import uscc as uscc_mod  # noqa: E402
+from extractors.text import edit_distance  # noqa: E402
 from pipeline.errors import EvidenceError  # noqa: E402
 from pipeline.layout import group_lines  # noqa: E402
 from pipeline.loading import load_document  # noqa: E402
@@ -115,17 +116,6 @@ def codes_in(text: str) -> tuple[set[str], set[str]]:
 
 
 @functools.lru_cache(maxsize=256)
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (cached: combinations reuse the texts of the single engines)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def cpu_seconds() -> float:
     """CPU time of this process plus its finished children (Tesseract runs as a child process):
     robust against other jobs on the machine, unlike wall time."""

@@ -67,7 +67,7 @@ from extractors.licence_reread import (
     reread_line,
     reread_page,
 )
-from extractors.text import LabelHit, LineIndex, find_labels, is_cjk, normalize_name
+from extractors.text import LabelHit, LineIndex, edit_distance, find_labels, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, ExtractedField, Line, Word
 
@@ -615,7 +615,7 @@ def snap_type(value: str) -> tuple[str, int] | None:
     value = normalize_name(value)
     m = re.fullmatch(r"(.*【)(.+?)(】)", value)
     head, inner, tail = (m.group(1), m.group(2), m.group(3)) if m else ("", value, "")
-    scored = sorted((_edit_distance(inner, t), t) for t in _types())
+    scored = sorted((edit_distance(inner, t), t) for t in _types())
     if not scored:
         return None
     best_d, best = scored[0]
@@ -623,16 +623,6 @@ def snap_type(value: str) -> tuple[str, int] | None:
     if best_d > len(best) // TYPE_SNAP_SHARE or second_d <= best_d:
         return None
     return head + best + tail, best_d
-
-
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _date_field(name: str) -> Callable[[_Value], list[_Found]]:

@@ -44,7 +44,7 @@ from extractors.test_report import (
 from extractors.test_report import (
     load_config as load_report_config,
 )
-from extractors.text import LineIndex, compact, is_cjk, normalize_name
+from extractors.text import LineIndex, compact, edit_distance, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.layout import group_lines
 from pipeline.model import BBox, CompatEntry, ExtractedField, clamp_bbox, union_bbox
@@ -408,21 +408,6 @@ def _catalogue_weight(text: str) -> float:
     if match is None:
         return 0.7
     return max(0.7, min(1.0, match.score)) * (1.0 if match.level == "exact" else 0.9)
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two short strings.
-
-    >>> edit_distance("飞腾入息技术有限公司", "飞腾信息技术有限公司")
-    1
-    """
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _finish_compat(found: dict[str, list[Candidate]]) -> dict[str, Candidate]:

@@ -57,6 +57,21 @@ def is_cjk(ch: str) -> bool:
 # --- approximate search -----------------------------------------------------------------------
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two short strings.
+
+    >>> edit_distance("飞腾入息技术有限公司", "飞腾信息技术有限公司")
+    1
+    """
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
 @dataclass(frozen=True)
 class Match:
     """An occurrence of a keyword in a text: ``text[start:end]`` with ``errors`` edits."""

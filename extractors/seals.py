@@ -187,13 +187,21 @@ def red_mask(bgr: np.ndarray, cfg: RedRange) -> np.ndarray:
         # R - max(G, B) saturates at 0, which is below any positive threshold: the cheap test
         # runs on the whole page, the hue test only where some pixel passed it.
         b, g, r = cv2.split(bgr)
-        out = np.zeros(bgr.shape[:2], np.uint8)
         reddish = cv2.subtract(r, cv2.max(g, b)) >= cfg.min_redness
-        x, y, w, h = cv2.boundingRect(reddish.view(np.uint8))
-        if w and h:
-            out[y : y + h, x : x + w] = _red_mask_full(bgr[y : y + h, x : x + w], cfg)
-        return out
+        return _within_box_of(reddish, bgr, lambda crop: _red_mask_full(crop, cfg))
     return _red_mask_full(bgr, cfg)
+
+
+def _within_box_of(
+    candidates: np.ndarray, bgr: np.ndarray, full_mask: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``full_mask`` computed only inside the bounding box of the ``candidates`` pixels (zero
+    elsewhere, where no pixel can pass it)."""
+    out = np.zeros(bgr.shape[:2], np.uint8)
+    x, y, w, h = cv2.boundingRect(candidates.view(np.uint8))
+    if w and h:
+        out[y : y + h, x : x + w] = full_mask(bgr[y : y + h, x : x + w])
+    return out
 
 
 def _red_mask_full(bgr: np.ndarray, cfg: RedRange) -> np.ndarray:
@@ -210,12 +218,8 @@ def blue_mask(bgr: np.ndarray, cfg: BlueRange) -> np.ndarray:
     """255 where the pixel is blue ink (annual-inspection stamps on old licences)."""
     if cfg.min_blueness > 0:  # as in ``red_mask``: the hue test only where B - R passed
         b, _g, r = cv2.split(bgr)
-        out = np.zeros(bgr.shape[:2], np.uint8)
         bluish = cv2.subtract(b, r) >= cfg.min_blueness
-        x, y, w, h = cv2.boundingRect(bluish.view(np.uint8))
-        if w and h:
-            out[y : y + h, x : x + w] = _blue_mask_full(bgr[y : y + h, x : x + w], cfg)
-        return out
+        return _within_box_of(bluish, bgr, lambda crop: _blue_mask_full(crop, cfg))
     return _blue_mask_full(bgr, cfg)
 
 

@@ -208,9 +208,10 @@ def upgrade(engine: Engine) -> None:
 
     head = head_revision()
     for delay in (*RETRY_DELAYS, None):
-        if current_revision(engine) == head:
-            return
         try:
+            # reading the revision can meet another process's migration holding the lock too
+            if current_revision(engine) == head:
+                return
             # Alembic's context is process-global: one upgrade at a time in this process.
             with _upgrade_lock, engine.begin() as conn, _migration_lock(conn):
                 command.upgrade(_alembic_config(conn), "head")

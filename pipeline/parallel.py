@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
@@ -23,6 +24,7 @@ from pipeline.page_reader import OcrJob, ocr_image
 log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_pool_lock = threading.RLock()
 
 
 def default_workers() -> int:
@@ -47,22 +49,27 @@ def run_job(job: OcrJob, options: OcrOptions) -> PageContent:
 
 
 def _get_pool(workers: int) -> ProcessPoolExecutor:
+    """The process's pool of ``workers`` processes (started on demand). Several documents may be
+    read at once on threads: they share it, and a pool of another size replaces it without
+    cancelling the pages already queued on the old one (they finish there)."""
     global _pool, _pool_size
-    if _pool is None or _pool_size != workers:
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pipeline.parallel"])
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        _pool_size = workers
-    return _pool
+    with _pool_lock:
+        if _pool is None or _pool_size != workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=False)
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["pipeline.parallel"])
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            _pool_size = workers
+        return _pool
 
 
 def _drop_pool() -> None:
     global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
-    _pool = None
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
 
 
 def ocr_pages(
@@ -74,7 +81,9 @@ def ocr_pages(
     ``options.timeout_s`` whatever the engine (the worker is killed and the pool rebuilt)."""
     if not jobs:
         return
-    pool = _get_pool(max(1, min(workers, len(jobs))))
+    # the pool's size does not follow the job count: another document's pages may be queued on
+    # it, and ProcessPoolExecutor starts its processes only as work arrives
+    pool = _get_pool(max(1, workers))
     futures: list[Future[PageContent]] = [pool.submit(run_job, job, options) for job in jobs]
     broken = False
     started = time.monotonic()
@@ -107,6 +116,8 @@ def ocr_pages(
             _drop_pool()
             broken = True
             yield job, _inline(job, options)
+        except CancelledError:  # the pool was killed for another document's stuck page
+            yield job, _inline(job, options)
         except Exception as exc:  # the page's own failure, raised in the worker
             yield job, exc
 
@@ -114,12 +125,13 @@ def ocr_pages(
 def _kill_pool() -> None:
     """Stop the pool now, terminating busy workers (a timed-out OCR cannot be cancelled)."""
     global _pool
-    if _pool is None:
-        return
-    for proc in list(getattr(_pool, "_processes", {}).values()):
-        proc.terminate()
-    _pool.shutdown(wait=False, cancel_futures=True)
-    _pool = None
+    with _pool_lock:
+        if _pool is None:
+            return
+        for proc in list(getattr(_pool, "_processes", {}).values()):
+            proc.terminate()
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
 
 
 def _inline(job: OcrJob, options: OcrOptions) -> PageContent | Exception:

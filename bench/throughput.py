@@ -8,13 +8,13 @@ Scans: the ``variant: scanned`` samples (``sample_docs/submissions/*/truth.json`
                asks for), ``nproc`` at a time, ``OMP_THREAD_LIMIT=1``: the floor;
 * ``pipeline`` the same documents through ``pipeline.index.work.process_key`` (load, per-page
                preprocessing + OCR in the process pool, extractors, seals, sensitive screening,
-               result + page images written to a local store, index bookkeeping), ``nproc``
-               documents at a time on threads, no Prefect;
+               result + page images written to a local store, index bookkeeping), ``2 x nproc``
+               documents at a time on threads (``reprocess``'s default), no Prefect;
 * ``bare rapidocr`` (when RapidOCR is the pipeline's engine) the same PNGs straight through
                RapidOCR, ``nproc`` worker processes with the models loaded before the timing, one
                onnxruntime thread each, the pipeline's long-side limit: the floor for the engine the
                pipeline actually runs;
-* ``product``  the ``reprocess`` Prefect flow over the same documents (``concurrency=nproc``,
+* ``product``  the ``reprocess`` Prefect flow over the same documents (``concurrency=2 x nproc``,
                ``EVIDENCE_OCR_WORKERS=nproc``), against a Prefect API started before the timing.
 
 ``product / bare`` is the end-to-end ratio (target: overhead < 15 %, i.e. ratio < 1.15);
@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             scans,
             tmp,
             workers=workers,
-            concurrency=workers,
+            concurrency=2 * workers,  # as reprocess's default_concurrency()
             timings=timings,
             skip_product=args.skip_product,
         )

@@ -112,7 +112,10 @@ def reprocess(
     all_docs: Annotated[bool, typer.Option("--all", help="every document")] = False,
     force: Annotated[bool, typer.Option("--force", help="redo even current results")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would run; run nothing")] = False,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=32, help="documents at once")] = 2,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", min=1, max=32, help="documents at once (default: 2 x OCR workers)"),
+    ] = None,
     review: Annotated[bool, typer.Option(help="refresh the affected submissions' reviews")] = True,
 ) -> None:
     """Re-process selected documents (selectors combine with AND) with progress; resumable."""

@@ -28,6 +28,7 @@ from functools import cache
 import cv2
 import numpy as np
 
+from extractors.line_reread import line_crop
 from pipeline.content import PageContent
 from pipeline.errors import EvidenceError
 from pipeline.model import BBox, Word
@@ -119,20 +120,6 @@ def _line_variants(crop: np.ndarray) -> list[tuple[str, np.ndarray]]:
     ]
 
 
-def crop_box(image: np.ndarray, bbox: BBox, pad_x: float = 0.5, pad_y: float = 0.25) -> np.ndarray | None:
-    """The part of ``image`` under ``bbox`` (page fractions), padded by fractions of its height."""
-    h_img, w_img = image.shape[:2]
-    x0, y0, x1, y1 = bbox
-    hp = (y1 - y0) * h_img
-    a = max(0, int(x0 * w_img - pad_x * hp))
-    b = min(w_img, int(x1 * w_img + pad_x * hp))
-    c = max(0, int(y0 * h_img - pad_y * hp))
-    d = min(h_img, int(y1 * h_img + pad_y * hp))
-    if b - a < 8 or d - c < 4:
-        return None
-    return image[c:d, a:b]
-
-
 def reread_line(
     page: PageContent,
     bbox: BBox,
@@ -153,7 +140,7 @@ def reread_line(
         return []
     if image is None or getattr(image, "ndim", 0) not in (2, 3):
         return []
-    crop = crop_box(image, bbox)
+    crop = line_crop(image, bbox, pad_x=0.5, pad_y=0.25, min_height=4)
     if crop is None:
         return []
     out: list[LineReading] = []

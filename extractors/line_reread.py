@@ -152,16 +152,29 @@ def apply_edits(li: LineIndex, edits: list[Edit]) -> LineIndex:
     return LineIndex.of(Line(words=words)) if words else li
 
 
-def line_crop(img: np.ndarray, bbox: BBox, pad: float = PADS[0]) -> np.ndarray | None:
-    """The line ``bbox`` (page fractions) cut from ``img`` with ``pad`` line heights around it."""
+def line_crop(
+    img: np.ndarray,
+    bbox: BBox,
+    pad: float = PADS[0],
+    *,
+    pad_x: float | None = None,
+    pad_y: float | None = None,
+    min_height: int = 8,
+) -> np.ndarray | None:
+    """The line ``bbox`` (page fractions) cut from ``img`` with ``pad`` line heights around it
+    (``pad_x`` / ``pad_y`` for different margins left/right and above/below); None when the cut is
+    narrower than 8 or lower than ``min_height`` pixels, or ``img`` is not a uint8 image. The
+    licence line re-reads (``licence_reread``) cut their lines here too."""
     if not isinstance(img, np.ndarray) or img.ndim not in (2, 3) or img.size == 0:
         return None
     h_img, w_img = img.shape[:2]
     x0, y0, x1, y1 = bbox[0] * w_img, bbox[1] * h_img, bbox[2] * w_img, bbox[3] * h_img
-    m = pad * max(1.0, y1 - y0)
-    a, b = int(max(0, x0 - m)), int(min(w_img, x1 + m))
-    c, d = int(max(0, y0 - m)), int(min(h_img, y1 + m))
-    if b - a < 8 or d - c < 8:
+    line_px = max(1.0, y1 - y0)
+    mx = (pad if pad_x is None else pad_x) * line_px
+    my = (pad if pad_y is None else pad_y) * line_px
+    a, b = int(max(0, x0 - mx)), int(min(w_img, x1 + mx))
+    c, d = int(max(0, y0 - my)), int(min(h_img, y1 + my))
+    if b - a < 8 or d - c < min_height:
         return None
     crop = img[c:d, a:b]
     return crop if crop.dtype == np.uint8 else None

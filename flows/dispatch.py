@@ -24,7 +24,8 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 from pipeline.errors import ConfigError, EvidenceError
@@ -59,6 +60,18 @@ def review_and_record(submission_id: str, *, process_missing: bool = False) -> s
         return None
     review_submission(submission_id, process_missing=process_missing)
     return latest_review_key(store, submission_id) or ""
+
+
+@contextmanager
+def event_done_at_exit(event_id: int | None) -> Iterator[None]:
+    """Around a flow run started for an event (deployment mode): when the block ends, the event
+    is marked processed, with the error when the block raised (which is raised again)."""
+    try:
+        yield
+    except BaseException as exc:
+        mark_event_done(event_id, exc)
+        raise
+    mark_event_done(event_id, None)
 
 
 def mark_event_done(event_id: int | None, error: BaseException | None) -> None:

@@ -77,15 +77,10 @@ def process_document(
     arriving twice costs one run. ``review_when_complete``: afterwards, review the submission if
     every document it lists now has a result (used by the upload triggers). ``event_id``: the
     upload event this run was started for (deployment mode), marked processed when it ends."""
-    from flows.dispatch import mark_event_done
+    from flows.dispatch import event_done_at_exit
 
-    try:
-        summary = _process_document(key, force, review_when_complete)
-    except BaseException as exc:
-        mark_event_done(event_id, exc)
-        raise
-    mark_event_done(event_id, None)
-    return summary
+    with event_done_at_exit(event_id):
+        return _process_document(key, force, review_when_complete)
 
 
 def _process_document(key: str, force: bool, review_when_complete: bool) -> ProcessSummary:

@@ -45,15 +45,10 @@ def review_submission(
     processed first (``process_missing``), so the review never misses an upload. The outcome is
     written to the store (JSON + HTML) and recorded in the index. ``event_id``: the event this run
     was started for (deployment mode), marked processed when it ends."""
-    from flows.dispatch import mark_event_done
+    from flows.dispatch import event_done_at_exit
 
-    try:
-        result = _review_submission(submission_id, process_missing)
-    except BaseException as exc:
-        mark_event_done(event_id, exc)
-        raise
-    mark_event_done(event_id, None)
-    return result
+    with event_done_at_exit(event_id):
+        return _review_submission(submission_id, process_missing)
 
 
 def _review_submission(submission_id: str, process_missing: bool) -> ReviewResult:

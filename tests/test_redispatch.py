@@ -112,3 +112,32 @@ def test_zombie_run_automation_is_registered_once(prefect_api: None) -> None:
     assert trigger.within.total_seconds() == ZOMBIE_BEATS * 60  # type: ignore[union-attr]
     assert trigger.after == {"prefect.flow-run.heartbeat"}  # type: ignore[union-attr]
     assert [(a.type, a.state.value) for a in found[0].actions] == [("change-flow-run-state", "CRASHED")]  # type: ignore[union-attr]
+
+
+def test_a_flow_run_marks_its_event_when_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.dispatch import event_done_at_exit
+    from pipeline.errors import StoreError
+    from pipeline.events import UploadEvent
+
+    monkeypatch.setenv("EVIDENCE_DB_URL", f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    index = open_index()
+    ids = []
+    for etag in ("ok", "bad"):
+        view, _ = index.record_event(
+            source="test",
+            event_name="s3:ObjectCreated:Put",
+            bucket="evidence",
+            key=KEY,
+            etag=etag,
+            sequencer=None,
+            size=1,
+            dedupe_key=UploadEvent(event_name="x", bucket="evidence", key=KEY, etag=etag).dedupe_key,
+        )
+        ids.append(view.id)
+    with event_done_at_exit(ids[0]):
+        pass
+    with pytest.raises(StoreError), event_done_at_exit(ids[1]):
+        raise StoreError("对象存储不可用 store down")
+    done, failed = index.event(ids[0]), index.event(ids[1])
+    assert done is not None and done.processed_at is not None and done.error is None
+    assert failed is not None and failed.processed_at is not None and "store down" in (failed.error or "")

@@ -2,8 +2,11 @@
 
 Three readers, tried in this order per page:
 
-* ``pdfplumber`` on text-layer pages of a PDF (``DocumentContent.source_pdf``): ruled tables as the
-  PDF draws them, cell text from the PDF's characters (NFKC), bbox from those characters;
+* the PDF's own vector ruling on text-layer pages of a PDF (``DocumentContent.source_pdf``): the
+  horizontal and vertical strokes it draws (lines and rectangle edges, read with PyMuPDF) make the
+  grid, and the PDF's characters (NFKC) whose centres fall in a cell make its text and box. This
+  costs milliseconds; ``pdfplumber`` (hundreds of milliseconds a page, most of it font parsing) is
+  kept only for PDFs whose drawings PyMuPDF cannot read;
 * ruled-line detection on the page image (scans, or text-layer pages where pdfplumber found
   nothing): horizontal and vertical strokes are found by morphological opening, the grid of each
   table is read from them, and the words whose centres fall in a cell make its text. On OCR pages
@@ -38,7 +41,7 @@ from pipeline.model import BBox, Word, clamp_bbox, join_words, union_bbox
 
 log = logging.getLogger(__name__)
 
-Method = Literal["pdfplumber", "ruled_lines"]
+Method = Literal["pdf_ruling", "pdfplumber", "ruled_lines"]
 
 MIN_TABLE_ROWS = 2
 MIN_TABLE_COLS = 2
@@ -97,8 +100,10 @@ def page_tables(doc: DocumentContent, page: PageContent, *, reocr: bool = True) 
         ruling = pdf_page_ruling(doc, page.index)
         if ruling is not None and not ruling.may_hold_table:
             return []  # no ruling drawn and no image that could show one: nothing to find
-        if ruling is None or ruling.may_hold_vector_table:
+        if ruling is None:
             tables = pdf_tables(doc.source_pdf, page, opened=_opened_plumber(doc))
+        elif ruling.may_hold_vector_table:
+            tables = vector_tables(page, ruling)
     if not tables:
         try:
             tables = image_tables(page, reocr=reocr and _page_segmentation_garbles_tables(page))
@@ -119,13 +124,32 @@ def _page_segmentation_garbles_tables(page: PageContent) -> bool:
 # --- what a PDF page draws -----------------------------------------------------------------------
 
 
+Segment = tuple[float, float, float, float]
+"""A straight stroke from (x0, y0) to (x1, y1), in page fractions."""
+
+
+@dataclass(frozen=True)
+class PdfChar:
+    """One character of a PDF page's text layer (NFKC), its box in page fractions, and the
+    PyMuPDF line it belongs to."""
+
+    text: str
+    bbox: BBox
+    line: int
+
+
 @dataclass(frozen=True)
 class PageRuling:
-    """The straight strokes a PDF page draws as vectors, and whether it shows raster images."""
+    """The straight strokes a PDF page draws as vectors, and whether it shows raster images.
+
+    ``segments`` and ``chars`` are kept only when the page may hold a vector table."""
 
     horizontal: int
     vertical: int
     images: int
+    size: tuple[float, float] = (0.0, 0.0)
+    segments: tuple[Segment, ...] = ()
+    chars: tuple[PdfChar, ...] = ()
 
     @property
     def may_hold_vector_table(self) -> bool:
@@ -139,13 +163,14 @@ class PageRuling:
 
 
 _MIN_STROKE_PT = 8.0  # shorter strokes are glyph parts, ticks or underline stubs
+_THIN_PT = 2.0  # a filled rectangle thinner than this is drawn as a rule
 
 
 def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
-    """Count the page's vector strokes (lines and rectangle edges, as pdfplumber's table finder
-    sees them) and its images with PyMuPDF, which costs a few milliseconds where pdfplumber's
-    full parse costs hundreds. ``None`` when the PDF cannot be read this way (then the caller
-    reads the page the slow way)."""
+    """Count the page's vector strokes (lines and rectangle edges) and its images with PyMuPDF,
+    which costs a few milliseconds where pdfplumber's full parse costs hundreds; when they may
+    make a table, keep the strokes and the page's characters for :func:`vector_tables`. ``None``
+    when the PDF cannot be read this way (then the caller reads the page with pdfplumber)."""
     cache: dict[int, PageRuling | None] = doc.cache.setdefault("pdf_ruling", {})
     if index in cache:
         return cache[index]
@@ -155,7 +180,16 @@ def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
     try:
         with pymupdf.open(stream=doc.source_pdf, filetype="pdf") as pdf:
             page = pdf[index]
+            matrix = page.rotation_matrix
+            pw, ph = float(page.rect.width), float(page.rect.height)
+            segments: list[Segment] = []
             h = v = 0
+
+            def add(p: Any, q: Any) -> None:
+                a, b = p * matrix, q * matrix
+                if pw > 0 and ph > 0:
+                    segments.append((a.x / pw, a.y / ph, b.x / pw, b.y / ph))
+
             for path in page.get_drawings():
                 for item in path.get("items", []):
                     kind = item[0]
@@ -163,19 +197,181 @@ def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
                         p, q = item[1], item[2]
                         if abs(p.y - q.y) < 1 and abs(p.x - q.x) >= _MIN_STROKE_PT:
                             h += 1
+                            add(p, q)
                         elif abs(p.x - q.x) < 1 and abs(p.y - q.y) >= _MIN_STROKE_PT:
                             v += 1
+                            add(p, q)
                     elif kind in ("re", "qu"):
                         r = item[1].rect if kind == "qu" else item[1]
                         if r.width >= _MIN_STROKE_PT:
-                            h += 1 if r.height < 2 else 2
+                            if r.height < _THIN_PT:
+                                h += 1
+                                mid = (r.y0 + r.y1) / 2
+                                add(pymupdf.Point(r.x0, mid), pymupdf.Point(r.x1, mid))
+                            else:
+                                h += 2
+                                add(r.tl, r.tr)
+                                add(r.bl, r.br)
                         if r.height >= _MIN_STROKE_PT:
-                            v += 1 if r.width < 2 else 2
-            ruling = PageRuling(h, v, len(page.get_images(full=False)))
+                            if r.width < _THIN_PT:
+                                v += 1
+                                mid = (r.x0 + r.x1) / 2
+                                add(pymupdf.Point(mid, r.y0), pymupdf.Point(mid, r.y1))
+                            else:
+                                v += 2
+                                add(r.tl, r.bl)
+                                add(r.tr, r.br)
+            ruling = PageRuling(h, v, len(page.get_images(full=False)), (pw, ph))
+            if ruling.may_hold_vector_table:
+                ruling = PageRuling(h, v, ruling.images, (pw, ph), tuple(segments), _page_chars(page))
     except Exception as exc:  # malformed PDF: let pdfplumber and the image reader try
         log.debug("vector ruling count failed on page %d: %s", index, type(exc).__name__)
+        ruling = None
     cache[index] = ruling
     return ruling
+
+
+def _page_chars(page: Any) -> tuple[PdfChar, ...]:
+    """The characters of a PyMuPDF page (spaces kept: they separate Latin words), NFKC."""
+    import pymupdf
+
+    raw = page.get_text("rawdict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP)
+    rotated = page.rotation != 0
+    matrix = page.rotation_matrix
+    pw, ph = float(page.rect.width), float(page.rect.height)
+    out: list[PdfChar] = []
+    line_no = 0
+    for block in raw.get("blocks", []):
+        if block.get("type") != 0:
+            continue
+        for line in block.get("lines", []):
+            line_no += 1
+            for span in line.get("spans", []):
+                for ch in span.get("chars", []):
+                    x0, y0, x1, y1 = ch["bbox"]
+                    if rotated:
+                        x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1) * matrix
+                    text = unicodedata.normalize("NFKC", ch["c"])
+                    box = (max(0.0, x0 / pw), max(0.0, y0 / ph), min(1.0, x1 / pw), min(1.0, y1 / ph))
+                    out.append(PdfChar(text, box, line_no))
+    return tuple(out)
+
+
+# --- the PDF's vector ruling --------------------------------------------------------------------
+
+VECTOR_PX_PER_PT = 1.0
+"""Scale of the stroke masks the vector grid is read from (1 px per point: A4 is 595 x 842)."""
+_VECTOR_STROKE_PX = 2  # wide enough to join strokes that meet within a pixel or so
+_SPAN_TOLERANCE_PX = 3  # column edges of a cell continued from the row above may differ this much
+
+
+@dataclass
+class _SpanCell:
+    """A grid cell in mask pixels, grown downwards over rows whose separator it lacks."""
+
+    row: int
+    col: int
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+
+def _grid_cells(g: Grid, horiz: np.ndarray) -> list[list[_SpanCell]]:
+    """The cells of a grid row by row; a cell whose top separator is not drawn (a cell spanning
+    rows) is merged into the cell above it, as the PDF shows it."""
+    rows: list[list[_SpanCell]] = []
+    previous: list[_SpanCell] = []
+    for r, (top, bottom) in enumerate(itertools.pairwise(g.ys)):
+        row: list[_SpanCell] = []
+        current: list[_SpanCell] = []
+        for c, (left, right) in enumerate(itertools.pairwise(g.xs_per_row[r])):
+            above = next(
+                (
+                    p
+                    for p in previous
+                    if abs(p.left - left) <= _SPAN_TOLERANCE_PX and abs(p.right - right) <= _SPAN_TOLERANCE_PX
+                ),
+                None,
+            )
+            if above is not None and not _separated(horiz, top, left, right):
+                above.bottom = bottom
+                current.append(above)
+                continue
+            cell = _SpanCell(r, c, left, top, right, bottom)
+            row.append(cell)
+            current.append(cell)
+        rows.append(row)
+        previous = current
+    return rows
+
+
+def _separated(horiz: np.ndarray, y: int, left: int, right: int) -> bool:
+    """Whether a horizontal stroke runs along ``y`` over most of ``left..right``."""
+    band = horiz[max(0, y - _VECTOR_STROKE_PX) : y + _VECTOR_STROKE_PX + 1, left + 1 : max(left + 2, right)]
+    return band.size > 0 and float((band.max(axis=0) > 0).mean()) >= 0.5
+
+
+def vector_tables(page: PageContent, ruling: PageRuling) -> list[Table]:
+    """Ruled tables drawn as vectors on a text-layer page: the grid from the strokes, each cell's
+    text from the PDF characters whose centres fall inside it; ``[]`` when none."""
+    pw, ph = ruling.size
+    W, H = round(pw * VECTOR_PX_PER_PT), round(ph * VECTOR_PX_PER_PT)
+    if W < 16 or H < 16 or W * H > 64_000_000 or not ruling.segments:
+        return []
+    horiz = np.zeros((H, W), np.uint8)
+    vert = np.zeros((H, W), np.uint8)
+    for x0, y0, x1, y1 in ruling.segments:
+        a, b = (round(x0 * W), round(y0 * H)), (round(x1 * W), round(y1 * H))
+        target = horiz if abs(a[1] - b[1]) <= abs(a[0] - b[0]) else vert
+        cv2.line(target, a, b, 255, _VECTOR_STROKE_PX)
+    out: list[Table] = []
+    for g in _grids_from_masks(horiz, vert):
+        gx0, gy0, gx1, gy1 = g.box
+        gbox = clamp_bbox(gx0 / W, gy0 / H, gx1 / W, gy1 / H)
+        chars = [ch for ch in ruling.chars if _centre_in(ch.bbox, gbox)]
+        rows: list[list[Cell]] = []
+        for span_row in _grid_cells(g, horiz):
+            cells: list[Cell] = []
+            for sc in span_row:
+                box = clamp_bbox(sc.left / W, sc.top / H, sc.right / W, sc.bottom / H)
+                inside = [ch for ch in chars if _centre_in(ch.bbox, box)]
+                printed = [ch for ch in inside if not ch.text.isspace()]
+                cbox = clamp_bbox(*union_bbox([ch.bbox for ch in printed])) if printed else box
+                words = _words_in(page.words, box)
+                cells.append(Cell(_chars_text(inside), cbox, sc.row, sc.col, words, page.info.engine))
+            if cells:
+                rows.append(cells)
+        # A page frame or a boxed paragraph has a grid too; a table has text side by side in rows.
+        filled = sum(1 for r in rows if sum(1 for c in r if c.text) >= MIN_TABLE_COLS)
+        if filled >= MIN_TABLE_ROWS:
+            out.append(Table(page.index, gbox, rows, "pdf_ruling"))
+    return out
+
+
+def _centre_in(b: BBox, box: BBox) -> bool:
+    cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _chars_text(chars: Sequence[PdfChar]) -> str:
+    """A cell's characters as text: runs of the same PDF line split at spaces make words, which
+    are joined like a wrapped line (no space between CJK, one between Latin words)."""
+    words: list[Word] = []
+    run: list[PdfChar] = []
+
+    def flush() -> None:
+        if run:
+            words.append(Word(text="".join(c.text for c in run), bbox=union_bbox([c.bbox for c in run])))
+            run.clear()
+
+    for ch in chars:
+        if ch.text.isspace() or (run and ch.line != run[-1].line):
+            flush()
+        if not ch.text.isspace():
+            run.append(ch)
+    flush()
+    return _cell_text(words)
 
 
 # --- pdfplumber ---------------------------------------------------------------------------------
@@ -333,9 +529,13 @@ def _runs(profile: np.ndarray, threshold: float) -> list[int]:
 
 def detect_grids(image: np.ndarray) -> list[Grid]:
     """Ruled tables on a page image: each a box with its row and column separators (pixels)."""
-    gray = _gray(image)
-    h, w = gray.shape
-    horiz, vert = _ruling_masks(gray)
+    horiz, vert = _ruling_masks(_gray(image))
+    return _grids_from_masks(horiz, vert)
+
+
+def _grids_from_masks(horiz: np.ndarray, vert: np.ndarray) -> list[Grid]:
+    """The grids made by masks (255 = stroke) of the horizontal and the vertical strokes."""
+    h, w = horiz.shape
     both = cv2.bitwise_or(horiz, vert)
     n, _, stats, _ = cv2.connectedComponentsWithStats(both, connectivity=8)
     grids: list[Grid] = []

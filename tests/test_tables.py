@@ -1,4 +1,5 @@
-"""Table reading: pdfplumber on the born-digital samples, ruled-line geometry (+ OCR) on a scan,
+"""Table reading: the PDF's vector ruling on the born-digital samples (checked against
+pdfplumber), ruled-line geometry (+ OCR) on a scan,
 and the shared real Chinese-table PDFs (read in place, never raising)."""
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def test_blank_and_tiny_images() -> None:
     assert drop_red(np.zeros((5, 5, 3), np.uint8)).shape == (5, 5)
 
 
-def test_pdfplumber_environment_table_matches_truth() -> None:
+def test_vector_environment_table_matches_truth() -> None:
     from pipeline.runner import read_document
 
     found = _env_truth("born_digital", ".pdf")
@@ -63,7 +64,7 @@ def test_pdfplumber_environment_table_matches_truth() -> None:
     doc.source_pdf = path.read_bytes()
     pages = sorted({c["page"] for c in truth["compatibility"]})
     tables = find_tables(doc, pages)
-    assert tables and tables[0].method == "pdfplumber"
+    assert tables and tables[0].method == "pdf_ruling"
     texts = [c.text for t in tables for row in t.rows for c in row]
     for c in truth["compatibility"]:
         assert c["name"] in texts
@@ -162,7 +163,7 @@ def _vector_doc(grid: bool) -> DocumentContent:
 
 
 @pytest.mark.parametrize(("grid", "rows"), [(True, 3), (False, 0)])
-def test_vector_ruling_decides_whether_pdfplumber_runs(grid: bool, rows: int) -> None:
+def test_vector_ruling_decides_whether_a_table_is_read(grid: bool, rows: int) -> None:
     from extractors.tables import pdf_page_ruling
 
     doc = _vector_doc(grid)
@@ -172,6 +173,92 @@ def test_vector_ruling_decides_whether_pdfplumber_runs(grid: bool, rows: int) ->
     tables = find_tables(doc)
     assert sum(len(t.rows) for t in tables) == rows
     if grid:
-        assert tables[0].method == "pdfplumber"
+        assert tables[0].method == "pdf_ruling"
         assert [c.text for c in tables[0].rows[1]] == ["CPU1", "V1"]
+        assert tables[0].rows[1][0].words and tables[0].rows[1][0].words[0].text == "CPU1"
     assert find_tables(doc) == tables  # computed once per document
+
+
+def _plumber_texts(doc: DocumentContent) -> list[list[list[str]]]:
+    from extractors.tables import _opened_plumber, pdf_tables
+
+    assert doc.source_pdf is not None
+    opened = _opened_plumber(doc)
+    return [t.texts() for p in doc.pages for t in pdf_tables(doc.source_pdf, p, opened=opened)]
+
+
+def test_vector_tables_read_as_pdfplumber_does_on_the_sample_reports() -> None:
+    """The environment tables of every born-digital test report, cell for cell as pdfplumber."""
+    from pipeline.runner import read_document
+
+    checked = 0
+    for t in sorted(SAMPLES.glob("*/truth.json")):
+        truth = json.loads(t.read_text(encoding="utf-8"))
+        if truth.get("variant") != "born_digital":
+            continue
+        for name, doc_truth in truth["documents"].items():
+            if doc_truth["doc_type"] != "test_report" or not (t.parent / name).exists():
+                continue
+            doc = read_document(t.parent / name)
+            doc.source_pdf = (t.parent / name).read_bytes()
+            ours = [tb.texts() for tb in find_tables(doc, reocr=False)]
+            assert ours and ours == _plumber_texts(doc)
+            checked += 1
+    if not checked:
+        pytest.skip("no born-digital test report")
+
+
+def test_cells_spanning_rows_are_one_cell(real_samples: Path) -> None:
+    """A real Chinese table whose first column spans rows (公路技术等级 / 高速公路 …): one cell each,
+    as pdfplumber reads it."""
+    from pipeline.runner import read_document
+
+    path = real_samples / "pdfs" / "pdfplumber__issue-336-example.pdf"
+    if not path.exists():
+        pytest.skip("issue-336 example absent")
+    doc = read_document(path)
+    doc.source_pdf = path.read_bytes()
+    for page in doc.pages:
+        page.image_loader = None
+    ours = [t.texts() for t in find_tables(doc, reocr=False)]
+    assert ours == _plumber_texts(doc)
+    assert ["公路技术等级", "车道数", "用地指标基准值", "编制条件"] in ours[0]
+    assert any(row[0] == "高速公路" for row in ours[0])
+
+
+def test_page_frame_is_not_a_table() -> None:
+    """A page border drawn twice (a frame) around paragraphs makes a grid but no table."""
+    import pymupdf
+
+    from extractors.tables import pdf_page_ruling
+    from pipeline.text_layer import read_text_layer
+
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=595, height=842)
+    for inset in (20, 26):
+        page.draw_rect(pymupdf.Rect(inset, inset, 595 - inset, 842 - inset))
+    page.draw_line((26, 120), (569, 120))
+    for n, y in enumerate(range(160, 400, 24)):
+        page.insert_text((60, y), f"第{n}段 正文 text {n}", fontname="china-s", fontsize=11)
+    data = pdf.tobytes()
+    words = read_text_layer(pymupdf.open(stream=data, filetype="pdf")[0]).words
+    info = PageInfo(index=0, text_source="text_layer", reason="test", width=595, height=842)
+    doc = DocumentContent(name="f.pdf", sha256="0" * 64, media_type="application/pdf", source_pdf=data)
+    doc.pages = [PageContent(index=0, info=info, words=words)]
+    ruling = pdf_page_ruling(doc, 0)
+    assert ruling is not None and ruling.may_hold_vector_table
+    assert find_tables(doc) == []
+
+
+def test_unreadable_drawings_fall_back_to_pdfplumber() -> None:
+    """When PyMuPDF cannot read the page's drawings the page is still read (pdfplumber), and a
+    PDF neither can read yields no table rather than an error."""
+    doc = _vector_doc(True)
+    doc.cache["pdf_ruling"] = {0: None}  # as pdf_page_ruling leaves it when PyMuPDF fails
+    tables = find_tables(doc)
+    assert tables and tables[0].method == "pdfplumber"
+    assert [c.text for c in tables[0].rows[1]] == ["CPU1", "V1"]
+    broken = _vector_doc(True)
+    broken.source_pdf = b"%PDF-1.4 not really"
+    broken.cache["pdf_ruling"] = {0: None}
+    assert find_tables(broken) == []

@@ -15,6 +15,8 @@ from pipeline.options import ReadingOptions
 # extractors see the label and the value as separate words with their own boxes.
 _SPLIT_AFTER = frozenset(":：")
 
+_Char = tuple[str, float, float, float, float]
+
 
 def normalize_text(text: str) -> str:
     """NFKC: CJK compatibility ideographs from embedded fonts become the unified ones."""
@@ -42,6 +44,7 @@ def read_text_layer(page: pymupdf.Page) -> TextLayer:
     """Words of ``page`` in reading order, with boxes as fractions of the (rotated) page."""
     raw = page.get_text("rawdict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP)
     matrix = page.rotation_matrix
+    rotated = page.rotation != 0
     pw, ph = page.rect.width, page.rect.height
     words: list[Word] = []
     total = garbage = 0
@@ -51,22 +54,25 @@ def read_text_layer(page: pymupdf.Page) -> TextLayer:
             continue
         for line in block.get("lines", []):
             line_id += 1
-            chars = [c for span in line.get("spans", []) for c in span.get("chars", [])]
-            token: list[tuple[str, pymupdf.Rect]] = []
+            # (text, x0, y0, x1, y1) per character: plain floats, a pymupdf.Rect per character
+            # costs more than the rest of the page's reading
+            token: list[tuple[str, float, float, float, float]] = []
 
-            def flush(token: list[tuple[str, pymupdf.Rect]] = token, line_no: int = line_id) -> None:
+            def flush(
+                token: list[tuple[str, float, float, float, float]] = token, line_no: int = line_id
+            ) -> None:
                 if not token:
                     return
-                text = normalize_text("".join(t for t, _ in token)).strip()
+                text = normalize_text("".join(t[0] for t in token)).strip()
                 if text:
-                    r = pymupdf.Rect(token[0][1])
-                    for _, cr in token[1:]:
-                        r |= cr
-                    r = r * matrix
+                    x0, y0 = min(t[1] for t in token), min(t[2] for t in token)
+                    x1, y1 = max(t[3] for t in token), max(t[4] for t in token)
+                    if rotated:
+                        x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1) * matrix
                     words.append(
                         Word(
                             text=text,
-                            bbox=clamp_bbox(r.x0 / pw, r.y0 / ph, r.x1 / pw, r.y1 / ph),
+                            bbox=clamp_bbox(x0 / pw, y0 / ph, x1 / pw, y1 / ph),
                             confidence=1.0,
                             block=0,
                             line=line_no,
@@ -74,16 +80,17 @@ def read_text_layer(page: pymupdf.Page) -> TextLayer:
                     )
                 token.clear()
 
-            for ch in chars:
-                c = ch["c"]
-                if c.isspace():
-                    flush()
-                    continue
-                total += 1
-                garbage += _is_garbage_char(c)
-                token.append((c, pymupdf.Rect(ch["bbox"])))
-                if c in _SPLIT_AFTER:
-                    flush()
+            for span in line.get("spans", []):
+                for ch in span.get("chars", []):
+                    c = ch["c"]
+                    if c.isspace():
+                        flush()
+                        continue
+                    total += 1
+                    garbage += _is_garbage_char(c)
+                    token.append((c, *ch["bbox"]))
+                    if c in _SPLIT_AFTER:
+                        flush()
             flush()
     words = _drop_overprinted(words)
     return TextLayer(

@@ -19,6 +19,7 @@ from pipeline.model import ExtractionResult
 from pipeline.ocr.base import available_engines
 from pipeline.options import PipelineOptions
 from pipeline.processing import ProcessSummary
+from pipeline.yamlio import load_yaml
 
 app = typer.Typer(
     name="evidence",
@@ -109,11 +110,10 @@ def _submission_files(folder: Path) -> list[Path]:
 
 
 def _submission_id(folder: Path) -> str:
-    import yaml
 
     declared = folder / "declared.yaml"
     if declared.is_file():
-        data = yaml.safe_load(declared.read_text(encoding="utf-8")) or {}
+        data = load_yaml(declared.read_text(encoding="utf-8")) or {}
         if isinstance(data, dict) and data.get("submission_id"):
             return str(data["submission_id"])
     return folder.name

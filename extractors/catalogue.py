@@ -14,8 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipeline.yamlio import load_yaml
 
 Category = Literal["cpu", "os", "database", "middleware"]
 CATEGORIES: tuple[Category, ...] = ("cpu", "os", "database", "middleware")
@@ -236,7 +237,7 @@ def load_catalogue_uncached(path: str | Path | None = None) -> Catalogue:
     """Read and validate the catalogue YAML (default ``config/compat_catalogue.yaml``)."""
     p = Path(path) if path is not None else DEFAULT_PATH
     with p.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+        raw = load_yaml(fh)
     return Catalogue(CatalogueFile.model_validate(raw))
 
 

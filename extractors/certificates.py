@@ -25,7 +25,6 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from extractors.dates import end_of_month, find_dates, parse_date
@@ -48,6 +47,7 @@ from extractors.text import LineIndex, compact, edit_distance, is_cjk, normalize
 from pipeline.content import DocumentContent, PageContent
 from pipeline.layout import group_lines
 from pipeline.model import BBox, CompatEntry, ExtractedField, clamp_bbox, union_bbox
+from pipeline.yamlio import load_yaml
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "certificates.yaml"
 
@@ -83,7 +83,7 @@ class CertificatesConfig(_Strict):
 @cache
 def load_config(path: Path = CONFIG_PATH) -> CertificatesConfig:
     """The validated certificate configuration (regular expressions compiled once to check them)."""
-    cfg = CertificatesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    cfg = CertificatesConfig.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     for p in [*cfg.compat.body_patterns, *cfg.compat.valid_before_patterns, *cfg.honor.body_patterns]:
         re.compile(p)
     return cfg

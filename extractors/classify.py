@@ -13,11 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.text import compact, fuzzy_find
 from pipeline.content import DocumentContent
+from pipeline.yamlio import load_yaml
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "doc_types.yaml"
 FUZZY_MIN_LEN = 4
@@ -46,7 +46,7 @@ class DocTypesConfig(BaseModel):
 @lru_cache(maxsize=4)
 def load_config(path: Path = CONFIG_PATH) -> DocTypesConfig:
     """Load and validate the classifier config."""
-    return DocTypesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return DocTypesConfig.model_validate(load_yaml(path.read_text(encoding="utf-8")))
 
 
 class Classification(NamedTuple):

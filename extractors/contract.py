@@ -22,7 +22,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from extractors.amounts import Amount, find_amounts
@@ -31,6 +30,7 @@ from extractors.line_reread import reread_lines
 from extractors.text import LineIndex, fuzzy_find, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, ExtractedField, Line, Word, clamp_bbox, union_bbox
+from pipeline.yamlio import load_yaml
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "contract.yaml"
 
@@ -50,7 +50,7 @@ class ContractConfig(BaseModel):
 @lru_cache(maxsize=4)
 def load_config(path: Path = CONFIG_PATH) -> ContractConfig:
     """Load and validate ``config/contract.yaml`` (cached)."""
-    cfg = ContractConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    cfg = ContractConfig.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     for key in ("contract_number", "project_name", "sign_date", "term", "amount"):
         if not cfg.labels.get(key):
             raise ValueError(f"config/contract.yaml: labels.{key} must not be empty")

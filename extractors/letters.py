@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
 from extractors.contract import (
@@ -39,6 +38,7 @@ from extractors.text import LineIndex, full_width_parens, fuzzy_find, is_cjk, no
 from extractors.tick_marks import marked_option
 from pipeline.content import DocumentContent
 from pipeline.model import ExtractedField
+from pipeline.yamlio import load_yaml
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "letters.yaml"
 
@@ -64,7 +64,7 @@ class LettersConfig(BaseModel):
 @lru_cache(maxsize=4)
 def load_config(path: Path = CONFIG_PATH) -> LettersConfig:
     """Load and validate ``config/letters.yaml`` (cached)."""
-    cfg = LettersConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    cfg = LettersConfig.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     if len(cfg.choice_options) != 3:
         raise ValueError("config/letters.yaml: choice_options must list the three options of 附件4")
     if set(cfg.marked_glyphs) & set(cfg.unmarked_glyphs):

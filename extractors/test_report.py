@@ -23,7 +23,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.dates import parse_date
@@ -31,6 +30,7 @@ from extractors.tables import Cell, Table, find_tables
 from extractors.text import LabelHit, LineIndex, compact, find_labels, is_cjk, normalize_name
 from pipeline.content import DocumentContent, PageContent
 from pipeline.model import BBox, CompatEntry, ExtractedField, clamp_bbox, union_bbox
+from pipeline.yamlio import load_yaml
 
 CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "test_report.yaml"
 
@@ -65,7 +65,7 @@ class TestReportConfig(_Strict):
 @cache
 def load_config(path: Path = CONFIG_PATH) -> TestReportConfig:
     """The validated test-report configuration."""
-    return TestReportConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return TestReportConfig.model_validate(load_yaml(path.read_text(encoding="utf-8")))
 
 
 # --- shared label/value helpers -----------------------------------------------------------------

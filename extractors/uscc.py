@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from stdnum.cn import uscc as _stdnum_uscc
 from stdnum.iso7064 import mod_11_10
+
+from pipeline.yamlio import load_yaml
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 AUTHORITY_CHARS = "123456789ABCDEFGHNY"
@@ -189,7 +190,7 @@ DIVISIONS_PATH = Path(__file__).resolve().parent.parent / "config" / "divisions.
 
 @lru_cache(maxsize=1)
 def _provinces() -> dict[str, str]:
-    data = _Divisions.model_validate(yaml.safe_load(DIVISIONS_PATH.read_text(encoding="utf-8")))
+    data = _Divisions.model_validate(load_yaml(DIVISIONS_PATH.read_text(encoding="utf-8")))
     return {p.prefix: p.name for p in data.provinces}
 
 

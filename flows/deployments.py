@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import ConfigError
+from pipeline.yamlio import load_yaml
 
 ENV_OCR_SLOTS = "EVIDENCE_OCR_SLOTS"
 DEFAULT_OCR_SLOTS = 4
@@ -93,7 +94,7 @@ def queue_specs(env: Mapping[str, str] | None = None) -> list[QueueSpec]:
 def deployment_specs(path: Path = PREFECT_YAML) -> list[DeploymentSpec]:
     """The deployments declared in ``prefect.yaml``."""
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"无法读取 cannot read {path}: {exc}") from exc
     specs = []

@@ -24,6 +24,7 @@ from pipeline.store.keys import (
     upload_key,
 )
 from pipeline.version import PIPELINE_VERSION
+from pipeline.yamlio import load_yaml
 
 
 class Upload(BaseModel):
@@ -81,7 +82,7 @@ def load_declared(store: ObjectStore, submission_id: str) -> dict[str, Any] | No
     if not store.exists(key):
         return None
     try:
-        loaded = yaml.safe_load(store.get_bytes(key))
+        loaded = load_yaml(store.get_bytes(key))
     except yaml.YAMLError:
         return None
     return loaded if isinstance(loaded, dict) else None

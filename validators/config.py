@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.yamlio import load_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 REGIONS = ("华北", "华中", "华东", "华南", "东北", "西南", "西北")
@@ -60,7 +61,7 @@ class RegionTable(BaseModel):
 
 def _load(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         return model.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise ConfigError(f"配置文件无效 invalid configuration file {path}: {exc}") from exc

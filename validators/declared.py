@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import InputError
+from pipeline.yamlio import load_yaml
 
 
 class DeclaredDataError(InputError):
@@ -82,7 +83,7 @@ class Declared(BaseModel):
 def parse_declared(data: bytes | str | dict[str, Any], source: str = "declared.yaml") -> Declared:
     """Validate declared data; a ``DeclaredDataError`` names the offending field."""
     try:
-        raw = yaml.safe_load(data) if isinstance(data, bytes | str) else data
+        raw = load_yaml(data) if isinstance(data, bytes | str) else data
         return Declared.model_validate(raw)
     except yaml.YAMLError as exc:
         raise DeclaredDataError(f"申报数据无法解析 {source} is not valid YAML: {exc}") from exc

@@ -12,8 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipeline.yamlio import load_yaml
 
 Severity = Literal["high", "medium", "low"]
 
@@ -168,7 +169,7 @@ class SensitiveConfig(_Strict):
 
 def _read(path: Path) -> object:
     with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return load_yaml(fh)
 
 
 def load_config_uncached(path: str | Path | None = None) -> SensitiveConfig:

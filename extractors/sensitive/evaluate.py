@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from extractors.sensitive.config import SensitiveConfig, load_config
 from extractors.sensitive.screen import screen_text_detailed
+from pipeline.yamlio import load_yaml
 
 
 class Expected(BaseModel):
@@ -37,7 +37,7 @@ def load_labelled(paths: Iterable[Path]) -> list[LabelledItem]:
     """Items of the labelled YAML files (``{items: [...]}``)."""
     items: list[LabelledItem] = []
     for p in paths:
-        data: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data: Any = load_yaml(p.read_text(encoding="utf-8"))
         items += [LabelledItem.model_validate(x) for x in data["items"]]
     return items
 

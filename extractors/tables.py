@@ -140,7 +140,8 @@ class PdfChar:
 
 @dataclass(frozen=True)
 class PageRuling:
-    """The straight strokes a PDF page draws as vectors, and whether it shows raster images.
+    """The straight strokes a PDF page draws as vectors, and how many raster images large enough
+    to show a table it paints.
 
     ``segments`` and ``chars`` are kept only when the page may hold a vector table."""
 
@@ -221,7 +222,7 @@ def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
                                 v += 2
                                 add(r.tl, r.bl)
                                 add(r.tr, r.br)
-            ruling = PageRuling(h, v, len(page.get_images(full=False)), (pw, ph))
+            ruling = PageRuling(h, v, _table_sized_images(page), (pw, ph))
             if ruling.may_hold_vector_table:
                 ruling = PageRuling(h, v, ruling.images, (pw, ph), tuple(segments), _page_chars(page))
     except Exception as exc:  # malformed PDF: let pdfplumber and the image reader try
@@ -229,6 +230,26 @@ def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
         ruling = None
     cache[index] = ruling
     return ruling
+
+
+MIN_TABLE_IMAGE = (0.3, 0.05)
+"""An image narrower (shorter) than this share of the page width (height) cannot show a ruled
+table worth reading: logos, seals, signatures and QR codes are skipped without rendering."""
+
+
+def _table_sized_images(page: Any) -> int:
+    """How many images on the page are large enough to show a ruled table."""
+    import pymupdf
+
+    pw, ph = float(page.rect.width), float(page.rect.height)
+    if pw <= 0 or ph <= 0:
+        return 0
+    n = 0
+    for info in page.get_image_info():
+        r = pymupdf.Rect(info["bbox"]) * page.rotation_matrix  # as the page is shown
+        if r.width / pw >= MIN_TABLE_IMAGE[0] and r.height / ph >= MIN_TABLE_IMAGE[1]:
+            n += 1
+    return n
 
 
 def _page_chars(page: Any) -> tuple[PdfChar, ...]:

@@ -262,3 +262,36 @@ def test_unreadable_drawings_fall_back_to_pdfplumber() -> None:
     broken.source_pdf = b"%PDF-1.4 not really"
     broken.cache["pdf_ruling"] = {0: None}
     assert find_tables(broken) == []
+
+
+@pytest.mark.parametrize(("width_pt", "rendered"), [(90, False), (400, True)])
+def test_only_images_that_could_show_a_table_are_rendered(width_pt: int, rendered: bool) -> None:
+    """A seal-sized picture on a text page is not rendered to look for ruling; a wide one is."""
+    import io
+
+    import pymupdf
+    from PIL import Image
+
+    from pipeline.text_layer import read_text_layer
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 200), (200, 30, 30)).save(buf, format="PNG")
+    pdf = pymupdf.open()
+    page = pdf.new_page(width=595, height=842)
+    page.insert_text((72, 80), "测试报告", fontname="china-s", fontsize=12)
+    page.insert_image(
+        pymupdf.Rect(100, 300, 100 + width_pt, 390), stream=buf.getvalue(), keep_proportion=False
+    )
+    data = pdf.tobytes()
+    words = read_text_layer(pymupdf.open(stream=data, filetype="pdf")[0]).words
+    info = PageInfo(index=0, text_source="text_layer", reason="test", width=595, height=842)
+    doc = DocumentContent(name="i.pdf", sha256="0" * 64, media_type="application/pdf", source_pdf=data)
+    calls: list[int] = []
+
+    def loader() -> np.ndarray:
+        calls.append(1)
+        return np.full((842, 595, 3), 255, np.uint8)
+
+    doc.pages = [PageContent(index=0, info=info, words=words, image_loader=loader)]
+    assert find_tables(doc) == []
+    assert bool(calls) is rendered

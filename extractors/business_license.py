@@ -312,8 +312,39 @@ def _seg_box(seg: Sequence[Word]) -> BBox:
     )
 
 
-def build_rows(words: Sequence[Word]) -> list[LineIndex]:
-    """Visual rows (top to bottom) of ``words``: segments chained left to right by overlap."""
+STACKED_ASPECT = 1.5
+"""A word of two or more Chinese characters whose box (in pixels) is this many times taller than
+wide holds its characters one above the other: the detector merged the ends of two letter-spaced
+labels on consecutive rows (名 称 / 住 所 read as one box 称所). Horizontal text of two characters
+is about half as tall as wide."""
+
+
+def split_stacked(words: Sequence[Word], size: tuple[float, float] | None) -> list[Word]:
+    """``words`` with each vertically stacked word (:data:`STACKED_ASPECT`) cut into one word per
+    character, top to bottom, each an equal share of the box. ``size`` is the page's (height,
+    width) in pixels; without it the words are returned as they are."""
+    if size is None or size[0] <= 0 or size[1] <= 0:
+        return list(words)
+    out: list[Word] = []
+    for w in words:
+        text = w.text.strip()
+        x0, y0, x1, y1 = w.bbox
+        height_px, width_px = (y1 - y0) * size[0], (x1 - x0) * size[1]
+        if len(text) < 2 or not all(is_cjk(c) for c in text) or height_px < STACKED_ASPECT * width_px:
+            out.append(w)
+            continue
+        step = (y1 - y0) / len(text)
+        for k, c in enumerate(text):
+            box = (x0, y0 + k * step, x1, y0 + (k + 1) * step)
+            out.append(Word(text=c, bbox=box, confidence=w.confidence, block=w.block, line=w.line))
+    return out
+
+
+def build_rows(words: Sequence[Word], size: tuple[float, float] | None = None) -> list[LineIndex]:
+    """Visual rows (top to bottom) of ``words``: segments chained left to right by overlap.
+    With the page ``size`` (height, width in pixels), vertically stacked words are cut into their
+    characters first (:func:`split_stacked`)."""
+    words = split_stacked(words, size)
     segs = _segments(words)
     if not segs:
         return []
@@ -451,11 +482,13 @@ def _continuation(
         if top > last_bottom + max_gap * h:
             break
         ks = [k for k, o in enumerate(li.owner) if col_x0 <= li.line.words[o].bbox[0] < col_x1]
+        row_hits = [x for x in hits if x.line_no == ln_no]
         if not ks:
+            if any(x.start == 0 for x in row_hits):
+                break  # the next field's label row: what follows is its value (shifted down)
             continue
         start = ks[0]
         # a label at (or right before) the start ends the value
-        row_hits = [x for x in hits if x.line_no == ln_no]
         if any(x.start <= start + 1 and x.end > start for x in row_hits) or any(
             x.end <= start for x in row_hits
         ):
@@ -693,6 +726,19 @@ def _validity(v: _Value) -> list[_Found]:
             d = dates[0]
             a, b = v.start + d.span[0], v.start + d.span[1]
             out.append(_Found("validity_start", d.iso, d.raw, _conf(0.85, v, a, b), v.li.bbox_for(a, b)))
+        return out
+    # no range and no open end: a start date right after the label (自2005年12月16日), the end
+    # unreadable (2035年00月03日) or another column's text after it
+    dates = [d for d in find_dates(text) if d.precision == "day"]
+    if dates and dates[0].span[0] <= 2:
+        d = dates[0]
+        a, b = v.start + d.span[0], v.start + d.span[1]
+        out.append(
+            _Found(
+                "validity_start", d.iso, d.raw, _conf(0.8, v, a, b), v.li.bbox_for(a, b),
+                ["end of the 营业期限 not read"],
+            )
+        )  # fmt: skip
     return out
 
 
@@ -999,9 +1045,12 @@ def _quoted(lines: Sequence[LineIndex], hit: LabelHit) -> bool:
     return before == "、" or after in ("、", "的")
 
 
-def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
-    """Every candidate field value on one reading of a page (``exact``: text layer, no repairs)."""
-    lines = build_rows(words)
+def read_fields(
+    words: Sequence[Word], *, exact: bool = False, size: tuple[float, float] | None = None
+) -> list[_Found]:
+    """Every candidate field value on one reading of a page (``exact``: text layer, no repairs;
+    ``size``: the page's (height, width) in pixels, see :func:`build_rows`)."""
+    lines = build_rows(words, size)
     hits = _find_hits(lines)
     found: list[_Found] = list(_find_uscc(lines, hits, exact))
     for name, parser in _SIMPLE.items():
@@ -1013,8 +1062,14 @@ def read_fields(words: Sequence[Word], *, exact: bool = False) -> list[_Found]:
                 below = _value_below(lines, hits, hit)
                 got = parser(below) if below is not None else []
             found.extend(got)
-    for _hit, v in _label_values(lines, hits, "address"):
-        found.extend(_address(v, _continuation(lines, hits, v, max_rows=2, max_gap=1.2)))
+    for hit, v in _label_values(lines, hits, "address"):
+        got = _address(v, _continuation(lines, hits, v, max_rows=2, max_gap=1.2))
+        if not got and v.li is lines[hit.line_no]:
+            # as above: the notice column runs on the label's row, the address is printed under it
+            below = _value_below(lines, hits, hit)
+            if below is not None:
+                got = _address(below, _continuation(lines, hits, below, max_rows=2, max_gap=1.2))
+        found.extend(got)
     for _hit, v in _label_values(lines, hits, "business_scope"):
         found.extend(_business_scope(v, _continuation(lines, hits, v, max_rows=12, max_gap=1.2)))
     for hit in hits:
@@ -1142,7 +1197,8 @@ def _needs_second_reading(best: dict[str, _Found]) -> bool:
 
 def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
     exact = page.info.text_source == "text_layer"
-    cands = read_fields(page.words, exact=exact)
+    size = None if exact else _image_size(page)
+    cands = read_fields(page.words, exact=exact, size=size)
     for f in cands:
         f.engine, f.page = page.info.engine, page.index
     if reread and not exact and _needs_second_reading(_best_per_field(cands)):
@@ -1150,7 +1206,7 @@ def _page_candidates(page: PageContent, reread: bool) -> list[_Found]:
         got = reread_page(page, other) if other else None
         if got is not None:
             engine_name, words = got
-            more = read_fields(words)
+            more = read_fields(words, size=size)
             for f in more:
                 f.engine, f.page = engine_name, page.index
             cands.extend(more)
@@ -1263,7 +1319,7 @@ def _reread_date(page: PageContent, name: str) -> list[_Found]:
     image_size = _image_size(page)
     if image_size is None:
         return []
-    lines = build_rows(page.words)
+    lines = build_rows(page.words, image_size)
     hits = _find_hits(lines)
     out: list[_Found] = []
     for hit in hits:
@@ -1429,6 +1485,33 @@ def _certain(best: _Found, cands: Sequence[_Found]) -> bool:
     return len({engine_family(f.engine) for f in same}) > 1
 
 
+SAME_DAY_FIELDS = ("established_date", "validity_start")
+"""Two dates a licence prints for the same day as a rule: the 营业期限 starts on the day the
+company was founded (a later re-registration starts it years later: 2001-08-09 / 2005-12-16)."""
+
+
+def one_digit_apart(a: str, b: str) -> bool:
+    """Whether two ISO dates differ in exactly one digit (2015-03-04 / 2015-05-04)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def _conflicting_dates(best: dict[str, _Found], cands: Sequence[_Found]) -> list[str]:
+    """The :data:`SAME_DAY_FIELDS` not to report: when the chosen 成立日期 and any reading of the
+    营业期限 start (or the other way round) differ in exactly one digit, one of the two was misread
+    (3/5, 6/8 on a blurred photo, read alike by every crop) and nothing on the page tells which:
+    neither is reported rather than possibly the wrong one. Dates that differ in more digits are
+    different days and both stay."""
+    out: list[str] = []
+    for name, other in (SAME_DAY_FIELDS, SAME_DAY_FIELDS[::-1]):
+        f = best.get(name)
+        if f is None or not isinstance(f.value, str):
+            continue
+        readings = {g.value for g in cands if g.name == other and isinstance(g.value, str)}
+        if any(one_digit_apart(f.value, r) for r in readings):
+            out.append(name)
+    return out
+
+
 def extract_business_license(doc: DocumentContent, *, reread: bool | None = None) -> list[ExtractedField]:
     """The licence fields found in ``doc``: at most one value per field, the best supported.
 
@@ -1450,6 +1533,8 @@ def extract_business_license(doc: DocumentContent, *, reread: bool | None = None
     for name in UNCERTAIN_FIELDS:
         if name in best and not _certain(best[name], cands):
             del best[name]
+    for name in _conflicting_dates(best, cands):
+        del best[name]
     out: list[ExtractedField] = []
     for name in FIELD_ORDER:
         f = best.get(name)

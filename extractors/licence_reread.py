@@ -101,9 +101,23 @@ read at several scales errs differently, which is what a vote between readings n
 
 @dataclass(frozen=True)
 class LineReading:
+    """One reading of a line crop: its text, the recogniser's score (the mean of its characters'
+    scores), the crop variant (``colour@48px``) and, when the engine gives them, the score of
+    each character of ``text``."""
+
     text: str
     confidence: float
     variant: str
+    chars: tuple[float, ...] = ()
+
+    def span_confidence(self, start: int, end: int) -> float:
+        """The mean score of ``text[start:end]`` (the line score when there are no character
+        scores): the confidence of a value alone, without a label remnant or trailing text that
+        the crop also holds (a handwritten note after a name drags the line score down)."""
+        if len(self.chars) != len(self.text):
+            return self.confidence
+        part = self.chars[max(0, start) : max(0, end)]
+        return sum(part) / len(part) if part else 0.0
 
 
 def _line_variants(crop: np.ndarray) -> list[tuple[str, np.ndarray]]:
@@ -126,12 +140,16 @@ def reread_line(
     *,
     heights: Sequence[int] = LINE_HEIGHTS,
     colours: bool = True,
+    pad_x: float = 0.5,
 ) -> list[LineReading]:
-    """The text line under ``bbox`` read again, cropped and scaled to each of ``heights`` (and, with
-    ``colours``, as colour, red channel and sharpened grey): several cheap readings to vote on.
-    Empty when the line engine is not installed or the page has no image."""
+    """The text line under ``bbox`` read again, cropped (``pad_x`` line heights left and right,
+    a quarter above and below) and scaled to each of ``heights`` (and, with ``colours``, as
+    colour, red channel and sharpened grey): several cheap readings to vote on, with per-character
+    scores when the engine gives them. Empty when the line engine is not installed or the page has
+    no image."""
     ocr = _engine(LINE_ENGINE)
     recognize_line = getattr(ocr, "recognize_line", None)
+    recognize_chars = getattr(ocr, "recognize_line_chars", None)
     if recognize_line is None:
         return []
     try:
@@ -140,7 +158,7 @@ def reread_line(
         return []
     if image is None or getattr(image, "ndim", 0) not in (2, 3):
         return []
-    crop = line_crop(image, bbox, pad_x=0.5, pad_y=0.25, min_height=4)
+    crop = line_crop(image, bbox, pad_x=pad_x, pad_y=0.25, min_height=4)
     if crop is None:
         return []
     out: list[LineReading] = []
@@ -151,9 +169,16 @@ def reread_line(
         variants = _line_variants(scaled) if colours else _line_variants(scaled)[:1]
         for name, img in variants:
             try:
-                text, conf = recognize_line(img)
+                if recognize_chars is not None:
+                    chars = recognize_chars(img)
+                    text = "".join(c for c, _ in chars)
+                    scores = tuple(float(p) for _, p in chars)
+                    conf = sum(scores) / len(scores) if scores else 0.0
+                else:
+                    text, conf = recognize_line(img)
+                    scores = ()
             except EvidenceError:
                 continue
             if text:
-                out.append(LineReading(text, float(conf), f"{name}@{height}px"))
+                out.append(LineReading(text, float(conf), f"{name}@{height}px", scores))
     return out

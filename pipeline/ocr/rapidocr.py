@@ -158,6 +158,41 @@ class RapidOcrEngine:
         scores = [float(r[1]) for r in result if np.isfinite(float(r[1]))]
         return text, (min(1.0, max(0.0, float(np.mean(scores)))) if scores and text else 0.0)
 
+    def recognize_line_chars(self, image: np.ndarray) -> list[tuple[str, float]]:
+        """Like :meth:`recognize_line`, but each character with its own score (the recogniser's
+        probability of it; :meth:`recognize_line`'s score is their mean), the text the same as
+        :meth:`recognize_line`'s. A character that NFKC turns into several keeps its score on
+        each. Empty when nothing is read."""
+        bgr = _as_bgr(image)
+        if min(bgr.shape[:2]) < _MIN_TEXT_PX:
+            return []
+        reader = _reader(self.threads, self.max_side, self.use_cls)
+        try:
+            with _lock:  # as ``reader(bgr, use_det=False, ...)`` does, keeping the per-character scores
+                img, _rh, _rw = reader.preprocess(reader.load_img(bgr))
+                result, _elapsed = reader.text_rec(img, True)
+        except MemoryError:
+            raise OcrError("RapidOCR 内存不足 ran out of memory; reduce the image size") from None
+        except Exception as e:  # onnxruntime/cv2 errors have no common base class
+            raise OcrError(f"RapidOCR 识别失败 failed ({type(e).__name__}: {str(e)[:200]})") from None
+        out: list[tuple[str, float]] = []
+        for rec in result or []:
+            text = str(rec[0])
+            scores = list(rec[2][4]) if len(rec) > 2 and len(rec[2]) > 4 else []
+            if len(scores) != len(text):  # decoder output not aligned: the line score for each
+                scores = [float(rec[1])] * len(text)
+            chars: list[tuple[str, float]] = []
+            for ch, score in zip(text, scores, strict=True):
+                s = float(score)
+                s = min(1.0, max(0.0, s)) if np.isfinite(s) else 0.0
+                chars.extend((c, s) for c in unicodedata.normalize("NFKC", ch))
+            while chars and chars[0][0].isspace():
+                chars.pop(0)
+            while chars and chars[-1][0].isspace():
+                chars.pop()
+            out.extend(chars)
+        return out
+
 
 def upside_down_score(lines: Sequence[np.ndarray], *, threads: int | None = None) -> float:
     """How upside down text lines are, from RapidOCR's 0°/180° direction classifier: the mean over

@@ -7,12 +7,22 @@ Sets:
 - ``samples``: sample_docs/submissions/*/truth.json seals (boxes; IoU >= 0.3 is a match), when the
   generated samples exist; PDF pages are rendered at 200 dpi;
 - ``synth``: synthetic 200-dpi A4 pages made here (red ring seals with a company name, stamped
-  over black text, some overlapping, plus red title lines and red tables that must not count).
+  over black text, some overlapping, plus red title lines and red tables that must not count);
+- ``grey``: the pages of ``samples`` (all of them, seal-free ones included, with their truth boxes)
+  and the images of ``real`` (truth counts) turned into photocopies by ``photocopy`` (luma
+  greyscale, levels, gamma, noise, blur, JPEG; seeded per page), scored as the colour sets. Its
+  ``grey-free`` line counts detections on the seal-free pages alone. ``grey-lic``: the 20 licences
+  as photocopies; truth is what the colour pass finds on the colour original (boxes), so ``found``
+  minus ``matched`` are detections with no colour seal under them (false, or a seal the colour pass
+  misses: check with -v). Each grey line also gives the seconds per page of the grey pass alone
+  (``grey_s/page``: detection time minus the time with ``grey`` off) and what the colour pass finds
+  on the same grey pages (``colour-only``).
 
 Ring text counts as correct when the reported text equals the truth after removing non-CJK
 characters; the candidate list for samples is every seal text of the submission plus distractors.
 
-Usage: python bench/seals.py [--set real|licenses|samples|synth|all] [--no-text] [--n 12]
+Usage: python bench/seals.py [--set real|licenses|samples|synth|grey|all] [--no-text] [--n 12]
+(``all`` is the colour sets; ``grey`` runs grey, grey-free and grey-lic)
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import os
 import random
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from extractors.seal_text import cjk_only  # noqa: E402
-from extractors.seals import detect_seals_in_image  # noqa: E402
+from extractors.seals import detect_seals_in_image, load_config  # noqa: E402
 from pipeline.model import Seal  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "real-samples"
@@ -421,15 +432,147 @@ def _render(path: Path, pymupdf: Any) -> list[np.ndarray]:
     return []
 
 
+# ----------------------------------------------------------------------------- grey (photocopy) sets
+
+
+def photocopy(bgr: np.ndarray, seed: int) -> np.ndarray:
+    """A page as a greyscale photocopy/scan would give it (BGR with three equal channels).
+
+    Luma greyscale (``cv2.COLOR_BGR2GRAY``); levels: the 0.5th percentile becomes black and
+    0.88-0.97 x the 90th percentile (the paper) white, clipped; gamma 0.8-1.3; Gaussian noise of
+    sigma 3-7; on every second page a blur of sigma 0.5-0.9; JPEG quality 60-85. All random choices
+    come from ``seed``."""
+    rng = np.random.default_rng(seed)
+    g = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    white = float(np.percentile(g, 90)) * rng.uniform(0.88, 0.97)
+    black = float(np.percentile(g, 0.5))
+    g = np.clip((g - black) / max(1.0, white - black), 0.0, 1.0) ** rng.uniform(0.8, 1.3)
+    g = np.clip(g * 255.0 + rng.normal(0.0, rng.uniform(3.0, 7.0), g.shape), 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        g = cv2.GaussianBlur(g, (0, 0), rng.uniform(0.5, 0.9))
+    buf = io.BytesIO()
+    Image.fromarray(g).save(buf, "JPEG", quality=int(rng.integers(60, 86)))
+    g = np.asarray(Image.open(buf).convert("L"))
+    return cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
+
+
+def _seed(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+@dataclass
+class GreyTally(Tally):
+    """A grey set's counts, plus the time of the grey pass alone and the colour pass's finds."""
+
+    colour_found: int = 0
+    colour_seconds: float = 0.0
+
+    def line(self, name: str) -> str:
+        extra = (self.seconds - self.colour_seconds) / self.pages if self.pages else 0.0
+        return f"{super().line(name)} grey_s/page={extra:.2f} colour-only found={self.colour_found}"
+
+
+def _grey_detect(t: GreyTally, img: np.ndarray, page: int = 0) -> list[Seal]:
+    """Seals on a grey page (timed), with the colour-only detection timed and counted beside it."""
+    cfg = load_config()
+    off = cfg.model_copy(update={"grey": None})
+    t0 = time.perf_counter()
+    colour = detect_seals_in_image(img, page, read_text=False, config=off)
+    t1 = time.perf_counter()
+    found = detect_seals_in_image(img, page, read_text=False, config=cfg)
+    t2 = time.perf_counter()
+    t.colour_seconds += t1 - t0
+    t.seconds += t2 - t1
+    t.colour_found += len(colour)
+    t.pages += 1
+    return found
+
+
+def _sample_pages() -> list[tuple[str, int, np.ndarray, list[tuple[tuple[float, ...], str | None]]]]:
+    """(name, page number, page image, truth boxes) of every page of the sample submissions."""
+    import pymupdf
+
+    out = []
+    for sub in sorted(p for p in (ROOT / "sample_docs" / "submissions").glob("*") if p.is_dir()):
+        tf = sub / "truth.json"
+        if not tf.exists():
+            continue
+        truth: dict[str, Any] = json.loads(tf.read_text(encoding="utf-8"))
+        docs: dict[str, Any] = truth.get("documents", truth)
+        for fname, d in docs.items():
+            if not isinstance(d, dict) or not (sub / fname).exists():
+                continue
+            for pno, img in enumerate(_render(sub / fname, pymupdf)):
+                tr = [(tuple(s["bbox"]), None) for s in d.get("seals", []) if s.get("page") == pno]
+                out.append((f"{sub.name}/{fname}#{pno}", pno, img, tr))
+    return out
+
+
+def bench_grey() -> tuple[GreyTally, GreyTally]:
+    """The ``grey`` set (photocopied samples and real seal images) and its seal-free pages."""
+    t, free = GreyTally(), GreyTally()
+    for name, pno, img, tr in _sample_pages():
+        grey = photocopy(img, _seed(name))
+        sub = GreyTally()
+        found = _grey_detect(sub, grey, pno)
+        score_boxes(sub, found, tr)
+        t.notes.append(f"{name}: {sub.matched}/{len(tr)} found {len(found)}")
+        for tt in (t, free) if not tr else (t,):
+            tt.truth += sub.truth
+            tt.found += sub.found
+            tt.matched += sub.matched
+            tt.pages += sub.pages
+            tt.seconds += sub.seconds
+            tt.colour_seconds += sub.colour_seconds
+            tt.colour_found += sub.colour_found
+    if REAL.is_dir():
+        folder = REAL / "seals"
+        truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+        for name, trr in truth.items():
+            found = _grey_detect(t, photocopy(load_image(folder / name), _seed(name)))
+            t.truth += trr["count"]
+            t.found += len(found)
+            t.matched += min(len(found), trr["count"])
+            t.notes.append(f"{name}: {len(found)}/{trr['count']} " + " ".join(s.shape for s in found))
+    return t, free
+
+
+def bench_grey_licences() -> GreyTally:
+    """The 20 licences as photocopies; truth boxes are the colour pass's seals on the originals."""
+    t = GreyTally()
+    cfg_off = load_config().model_copy(update={"grey": None})
+    for p in sorted((REAL / "licenses").glob("*.jpg")):
+        img = load_image(p)
+        colour = detect_seals_in_image(img, read_text=False, config=cfg_off)
+        found = _grey_detect(t, photocopy(img, _seed(p.name)))
+        score_boxes(t, found, [(s.bbox, None) for s in colour])
+        t.notes.append(
+            f"{p.name}: colour {len(colour)}, grey {len(found)} "
+            + " ".join(f"{s.shape}@{','.join(f'{v:.2f}' for v in s.bbox)}" for s in found)
+        )
+    return t
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", default="all", choices=["real", "licenses", "samples", "synth", "all"])
+    ap.add_argument("--set", default="all", choices=["real", "licenses", "samples", "synth", "grey", "all"])
     ap.add_argument("--no-text", action="store_true", help="detection only (no ring OCR)")
     ap.add_argument("--n", type=int, default=12, help="number of synthetic pages")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     rt = not args.no_text
     sets = ["real", "licenses", "samples", "synth"] if args.set == "all" else [args.set]
+    if args.set == "grey":
+        grey, free = bench_grey()
+        lines: list[tuple[str, Tally]] = [("grey", grey), ("grey-free", free)]
+        if REAL.is_dir():
+            lines.append(("grey-lic", bench_grey_licences()))
+        for name, tally in lines:
+            print(tally.line(name))
+            if args.verbose:
+                for n in tally.notes:
+                    print("   ", n)
+        return 0
     for s in sets:
         if s in ("real", "licenses") and not REAL.is_dir():
             print(f"{s:9s} skipped: {REAL} is absent")

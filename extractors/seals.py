@@ -33,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from extractors.seal_text import OwnerConfig, RingText, TextConfig, classify_owner, read_ring_text
+from extractors.seals_grey import GreyConfig, grey_candidates, is_achromatic
 from pipeline.content import PageContent
 from pipeline.model import BBox, Seal, clamp_bbox
 
@@ -139,6 +140,7 @@ class SealConfig(_Strict):
     hough: HoughParams
     text: TextConfig
     owner: OwnerConfig
+    grey: GreyConfig | None = None  # photocopied/greyscale pages: extractors.seals_grey
 
 
 def load_config_uncached(path: str | Path | None = None) -> SealConfig:
@@ -778,6 +780,8 @@ def detect_seals_in_image(
     cands = _candidates(red_mask(work, cfg.colors.red), "red", cfg)
     if cfg.colors.blue is not None:
         cands += _candidates(blue_mask(work, cfg.colors.blue), "blue", cfg)
+    if cfg.grey is not None and cfg.grey.enabled and not cands and is_achromatic(work, cfg.grey):
+        cands = grey_candidates(work, cfg)  # no colour on the page: look for grey seals
     cands = [c for c in _suppress(cands) if c.confidence >= cfg.shape.min_confidence]
     cands = [c for c in cands if "faded:ring in pieces" not in c.notes or _seal_hued(work, c, cfg)]
     cands.sort(key=lambda c: (round(c.box[1] / max(1, work.shape[0]) * 10), c.box[0]))

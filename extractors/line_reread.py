@@ -34,6 +34,7 @@ import numpy as np
 from extractors.text import LineIndex, is_cjk
 from pipeline.content import PageContent
 from pipeline.model import BBox, Line, Word
+from pipeline.preprocess import to_gray
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ def reread_lines(
     rapid, tess = engines
     # the brightest channel, as for the page OCR: red or blue seal ink over the text drops out
     # (on the colour crop both engines read 中 under a seal as 电)
-    bright = np.ascontiguousarray(img.max(axis=2)) if img.ndim == 3 else img
+    bright = to_gray(img[..., :3], "max") if img.ndim == 3 else img
     out: dict[int, tuple[LineIndex, str]] = {}
     for n in todo:
         li = lines[n]

@@ -28,7 +28,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from extractors.dates import end_of_month, find_dates, parse_date
-from extractors.tables import read_region
+from extractors.tables import read_region, region_reread_helps
 from extractors.test_report import (
     Candidate,
     Span,
@@ -299,7 +299,7 @@ def _reread_signature(page: PageContent) -> list[LineIndex]:
 
 def _signature(page: PageContent) -> list[Candidate]:
     got = _signature_candidates(page, _sign_lines(page), [])
-    if page.info.text_source == "ocr":
+    if region_reread_helps(page):
         have_date = any(c.name == "issue_date" for c in got)
         signers = [c for c in got if c.name == "signer"]
         if not have_date or not signers:

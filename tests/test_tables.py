@@ -295,3 +295,16 @@ def test_only_images_that_could_show_a_table_are_rendered(width_pt: int, rendere
     doc.pages = [PageContent(index=0, info=info, words=words, image_loader=loader)]
     assert find_tables(doc) == []
     assert bool(calls) is rendered
+
+
+@pytest.mark.parametrize(
+    ("source", "engine", "helps"),
+    [("ocr", "tesseract-5.3", True), ("ocr", "rapidocr", False), ("text_layer", None, False)],
+)
+def test_region_reread_only_where_page_segmentation_garbles(
+    source: str, engine: str | None, helps: bool
+) -> None:
+    from extractors.tables import region_reread_helps
+
+    info = PageInfo(index=0, text_source=source, reason="test", engine=engine)  # type: ignore[arg-type]
+    assert region_reread_helps(PageContent(0, info, [])) is helps

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -316,13 +316,19 @@ class Index:
     @with_retry
     def refresh_submission(self, submission_id: str) -> None:
         """Recount a submission's documents, processed documents and failed documents."""
+        done_case = case((Document.latest_status.in_(("success", "partial_success", "failure")), 1), else_=0)
+        failed_case = case((Document.latest_status.in_(("failure", "failed")), 1), else_=0)
         with self._sessions.begin() as s:
-            base = select(func.count()).select_from(Document).where(Document.submission_id == submission_id)
-            total = s.execute(base).scalar_one()
-            done = s.execute(
-                base.where(Document.latest_status.in_(("success", "partial_success", "failure")))
-            ).scalar_one()
-            failed = s.execute(base.where(Document.latest_status.in_(("failure", "failed")))).scalar_one()
+            counts = s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(done_case), 0),
+                    func.coalesce(func.sum(failed_case), 0),
+                )
+                .select_from(Document)
+                .where(Document.submission_id == submission_id)
+            ).one()
+            total, done, failed = (int(v) for v in counts)
             s.execute(
                 update(Submission)
                 .where(Submission.id == submission_id)

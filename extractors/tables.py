@@ -265,25 +265,18 @@ def _page_chars(page: Any) -> tuple[PdfChar, ...]:
     """The characters of a PyMuPDF page (spaces kept: they separate Latin words), NFKC."""
     import pymupdf
 
-    raw = page.get_text("rawdict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP)
+    from pipeline.text_layer import text_lines
+
     rotated = page.rotation != 0
     matrix = page.rotation_matrix
     pw, ph = float(page.rect.width), float(page.rect.height)
     out: list[PdfChar] = []
-    line_no = 0
-    for block in raw.get("blocks", []):
-        if block.get("type") != 0:
-            continue
-        for line in block.get("lines", []):
-            line_no += 1
-            for span in line.get("spans", []):
-                for ch in span.get("chars", []):
-                    x0, y0, x1, y1 = ch["bbox"]
-                    if rotated:
-                        x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1) * matrix
-                    text = unicodedata.normalize("NFKC", ch["c"])
-                    box = (max(0.0, x0 / pw), max(0.0, y0 / ph), min(1.0, x1 / pw), min(1.0, y1 / ph))
-                    out.append(PdfChar(text, box, line_no))
+    for line_no, chars in enumerate(text_lines(page), 1):
+        for c, x0, y0, x1, y1 in chars:
+            if rotated:
+                x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1) * matrix
+            box = (max(0.0, x0 / pw), max(0.0, y0 / ph), min(1.0, x1 / pw), min(1.0, y1 / ph))
+            out.append(PdfChar(unicodedata.normalize("NFKC", c), box, line_no))
     return tuple(out)
 
 

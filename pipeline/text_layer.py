@@ -15,8 +15,6 @@ from pipeline.options import ReadingOptions
 # extractors see the label and the value as separate words with their own boxes.
 _SPLIT_AFTER = frozenset(":：")
 
-_Char = tuple[str, float, float, float, float]
-
 
 def normalize_text(text: str) -> str:
     """NFKC: CJK compatibility ideographs from embedded fonts become the unified ones."""
@@ -40,58 +38,63 @@ class TextLayer:
     image_coverage: float
 
 
+Char = tuple[str, float, float, float, float]
+"""A character and its box (x0, y0, x1, y1) in unrotated page points."""
+
+
+def text_lines(page: pymupdf.Page) -> list[list[Char]]:
+    """The page's text lines as MuPDF groups them, whitespace included. Plain tuples: a
+    ``pymupdf.Rect`` per character costs more than the rest of the page's reading."""
+    raw = page.get_text("rawdict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP)
+    return [
+        [(ch["c"], *ch["bbox"]) for span in line.get("spans", []) for ch in span.get("chars", [])]
+        for block in raw.get("blocks", [])
+        if block.get("type") == 0
+        for line in block.get("lines", [])
+    ]
+
+
 def read_text_layer(page: pymupdf.Page) -> TextLayer:
     """Words of ``page`` in reading order, with boxes as fractions of the (rotated) page."""
-    raw = page.get_text("rawdict", flags=pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP)
     matrix = page.rotation_matrix
     rotated = page.rotation != 0
     pw, ph = page.rect.width, page.rect.height
     words: list[Word] = []
     total = garbage = 0
-    line_id = 0
-    for block in raw.get("blocks", []):
-        if block.get("type") != 0:
-            continue
-        for line in block.get("lines", []):
-            line_id += 1
-            # (text, x0, y0, x1, y1) per character: plain floats, a pymupdf.Rect per character
-            # costs more than the rest of the page's reading
-            token: list[tuple[str, float, float, float, float]] = []
+    for line_id, chars in enumerate(text_lines(page), 1):
+        token: list[Char] = []
 
-            def flush(
-                token: list[tuple[str, float, float, float, float]] = token, line_no: int = line_id
-            ) -> None:
-                if not token:
-                    return
-                text = normalize_text("".join(t[0] for t in token)).strip()
-                if text:
-                    x0, y0 = min(t[1] for t in token), min(t[2] for t in token)
-                    x1, y1 = max(t[3] for t in token), max(t[4] for t in token)
-                    if rotated:
-                        x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1) * matrix
-                    words.append(
-                        Word(
-                            text=text,
-                            bbox=clamp_bbox(x0 / pw, y0 / ph, x1 / pw, y1 / ph),
-                            confidence=1.0,
-                            block=0,
-                            line=line_no,
-                        )
+        def flush(token: list[Char] = token, line_no: int = line_id) -> None:
+            if not token:
+                return
+            text = normalize_text("".join(t[0] for t in token)).strip()
+            if text:
+                x0, y0 = min(t[1] for t in token), min(t[2] for t in token)
+                x1, y1 = max(t[3] for t in token), max(t[4] for t in token)
+                if rotated:
+                    x0, y0, x1, y1 = pymupdf.Rect(x0, y0, x1, y1) * matrix
+                words.append(
+                    Word(
+                        text=text,
+                        bbox=clamp_bbox(x0 / pw, y0 / ph, x1 / pw, y1 / ph),
+                        confidence=1.0,
+                        block=0,
+                        line=line_no,
                     )
-                token.clear()
+                )
+            token.clear()
 
-            for span in line.get("spans", []):
-                for ch in span.get("chars", []):
-                    c = ch["c"]
-                    if c.isspace():
-                        flush()
-                        continue
-                    total += 1
-                    garbage += _is_garbage_char(c)
-                    token.append((c, *ch["bbox"]))
-                    if c in _SPLIT_AFTER:
-                        flush()
-            flush()
+        for ch in chars:
+            c = ch[0]
+            if c.isspace():
+                flush()
+                continue
+            total += 1
+            garbage += _is_garbage_char(c)
+            token.append(ch)
+            if c in _SPLIT_AFTER:
+                flush()
+        flush()
     words = _drop_overprinted(words)
     return TextLayer(
         words=words,

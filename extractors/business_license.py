@@ -61,6 +61,7 @@ from extractors import uscc as uscc_mod
 from extractors.amounts import parse_amount
 from extractors.dates import OPEN_END_WORDS, find_dates, find_ranges, parse_date
 from extractors.licence_reread import (
+    LineReading,
     engine_family,
     other_engine_for,
     reread_enabled,
@@ -1388,8 +1389,9 @@ def _reread_name(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
     """A 名称 label with no name read beside or below it by either engine (faint print crossed by
     handwriting: the page's text detection missed the line): the strip right of the label, up to
     the next text on the row, is cut three times (:data:`NAME_CROP_SHIFTS`) and each crop read at
-    two scales as colour / red / sharpened (18 recogniser reads, ~0.5-1 s). A name is taken only
-    with corroboration a reviewer can check:
+    two scales as colour / red / sharpened (18 recogniser reads, ~0.5-1 s; 6 when no reading of the
+    centred crop holds a name at all). A name is taken only with corroboration a reviewer can
+    check:
 
     - it ends with a company-name suffix, and its legal form agrees with the 类型 read on the page
       (…股份有限公司 for a 股份有限公司 type, …有限公司 for 有限责任公司, …分公司 for a branch);
@@ -1422,13 +1424,12 @@ def _reread_name(page: PageContent, cands: Sequence[_Found]) -> list[_Found]:
         x_end = min([*right, lb[2] + NAME_CROP_WIDTH * h * size[0] / size[1], 1.0])
         if x_end - lb[2] < 4 * h * size[0] / size[1]:
             continue  # no room for a name before the next text
-        readings = [
-            r
-            for shift in NAME_CROP_SHIFTS
-            for r in reread_line(
-                page, (lb[2], lb[1] + shift * h, x_end, lb[3] + shift * h), heights=NAME_HEIGHTS, pad_x=0.0
-            )
-        ]
+        readings: list[LineReading] = []
+        for shift in NAME_CROP_SHIFTS:
+            box = (lb[2], lb[1] + shift * h, x_end, lb[3] + shift * h)
+            readings.extend(reread_line(page, box, heights=NAME_HEIGHTS, pad_x=0.0))
+            if not any(_name_span(r.text) for r in readings):
+                break  # not one reading of the centred crop holds a name (a redacted value): stop
         votes: dict[str, list[tuple[float, str]]] = {}
         for r in readings:
             span = _name_span(r.text)

@@ -17,7 +17,9 @@ How:
 2. **Labels** (``config/business_license.yaml``: variants, OCR misreadings, line-start stand-ins) are
    found on each row's compact text with one edit allowed in long labels. A value is the text to
    the right of its label up to the next label or a wide gap, else the text below it; the address
-   and the business scope continue onto the next rows that start in the value column.
+   and the business scope continue onto the next rows that start in the value column, up to the
+   next field's label row. A box of two or more characters much taller than wide (the ends of two
+   letter-spaced labels, 称所) is cut into its characters first (``split_stacked``).
 3. **Credit code.** Every 18-character run is validated (GB 32100 MOD-31) and repaired by its check
    digit when exactly one repair passes; a code that fails is reported with low confidence and a
    note, never as valid. On a text-layer page the code is taken as printed (no repair). The old
@@ -32,7 +34,9 @@ How:
    when needed: a code line whose code fails its check digit or needed a guessed repair (the
    valid code closest to all readings wins, ``uscc.consensus``); a 成立日期 label with no date
    beside it; a date printed with uneven zero padding (a digit lost under a seal); a name read
-   with little confidence (a confident re-reading of the same value confirms it).
+   with little confidence (a confident re-reading of the same value confirms it); a 名称 label
+   with no name beside it (shifted crops of the strip must agree, be certain on the name's own
+   characters, per-character scores, and match the 类型's legal form: ``_reread_name``).
 6. **Nothing uncertain.** A company name, representative or address read with less OCR
    confidence than ``CERTAIN_OCR`` (low-resolution photos: plausible wrong characters) is only
    reported when the other engine or a confident re-read agrees; one whose words have a gap
@@ -40,6 +44,8 @@ How:
    (``config/licence_overlays.yaml``: 仅限…使用 and site names), and an address where the old
    licence's notice column, text of another size or a smudge starts. A 类型 reading is snapped to
    the enterprise-type list (``config/licence_types.yaml``) when it is clearly closest to one entry.
+   A 成立日期 one digit away from a reading of the 营业期限 start (the same day as a rule) is not
+   reported, nor that start: one of them is misread and the page does not tell which.
 
 No document text is logged.
 """

@@ -16,7 +16,8 @@ Sets:
   minus ``matched`` are detections with no colour seal under them (false, or a seal the colour pass
   misses: check with -v). Each grey line also gives the seconds per page of the grey pass alone
   (``grey_s/page``: detection time minus the time with ``grey`` off) and what the colour pass finds
-  on the same grey pages (``colour-only``).
+  on the same grey pages (``colour-only``). ``grey-synth``: 2 x --n synthetic pages (seeds 2000+)
+  as photocopies.
 
 Ring text counts as correct when the reported text equals the truth after removing non-CJK
 characters; the candidate list for samples is every seal text of the submission plus distractors.
@@ -503,7 +504,9 @@ def _sample_pages() -> list[tuple[str, int, np.ndarray, list[tuple[tuple[float, 
             if not isinstance(d, dict) or not (sub / fname).exists():
                 continue
             for pno, img in enumerate(_render(sub / fname, pymupdf)):
-                tr = [(tuple(s["bbox"]), None) for s in d.get("seals", []) if s.get("page") == pno]
+                tr: list[tuple[tuple[float, ...], str | None]] = [
+                    (tuple(s["bbox"]), None) for s in d.get("seals", []) if s.get("page") == pno
+                ]
                 out.append((f"{sub.name}/{fname}#{pno}", pno, img, tr))
     return out
 
@@ -537,6 +540,26 @@ def bench_grey() -> tuple[GreyTally, GreyTally]:
     return t, free
 
 
+def bench_grey_synth(n: int) -> GreyTally:
+    """The synthetic pages of ``synth`` (seeds 2000+) as photocopies: seals over dense text, two
+    overlapping, red titles and red tables (grey after the copy) that must not count."""
+    t = GreyTally()
+    for k in range(n):
+        kind = k % 4
+        sp = synth_page(
+            2000 + k,
+            n_seals=1 if kind == 0 else 2 if kind in (1, 2) else 0,
+            overlap=kind == 2,
+            red_title=kind == 3 or k % 5 == 0,
+            red_table=kind == 3,
+        )
+        H, W = sp.image.shape[:2]
+        found = _grey_detect(t, photocopy(sp.image, 2000 + k))
+        score_boxes(t, found, [((b[0] / W, b[1] / H, b[2] / W, b[3] / H), None) for b, _ in sp.seals])
+        t.notes.append(f"synth {2000 + k}: {len(sp.seals)} seals, found {len(found)}")
+    return t
+
+
 def bench_grey_licences() -> GreyTally:
     """The 20 licences as photocopies; truth boxes are the colour pass's seals on the originals."""
     t = GreyTally()
@@ -564,7 +587,11 @@ def main(argv: list[str] | None = None) -> int:
     sets = ["real", "licenses", "samples", "synth"] if args.set == "all" else [args.set]
     if args.set == "grey":
         grey, free = bench_grey()
-        lines: list[tuple[str, Tally]] = [("grey", grey), ("grey-free", free)]
+        lines: list[tuple[str, Tally]] = [
+            ("grey", grey),
+            ("grey-free", free),
+            ("grey-synth", bench_grey_synth(2 * args.n)),
+        ]
         if REAL.is_dir():
             lines.append(("grey-lic", bench_grey_licences()))
         for name, tally in lines:

@@ -1,27 +1,32 @@
 """Grey seals: stamps on photocopied or greyscale-scanned pages, where no colour is left.
 
-The colour masks of ``extractors.seals`` find nothing on such a page. This pass runs only when the
-page image carries essentially no chroma (``is_achromatic``: a strided sample of the working image,
-so a colour page pays next to nothing and its results cannot change), and looks for seal-shaped
-structures in the binarised ink. Parameters are in the ``grey:`` section of ``config/seals.yaml``.
+The colour masks of ``extractors.seals`` find nothing on such a page. This pass runs only when they
+found no candidate and the page image carries essentially no chroma (``is_achromatic``: a strided
+sample of the working image, so a colour page pays next to nothing and its results cannot change).
+It looks for seal-shaped structures in the binarised ink; parameters are in the ``grey:`` section of
+``config/seals.yaml``.
 
 1. ink: an adaptive (local mean) threshold of the lightly blurred grey page, specks dropped;
-2. structure: connected ink components smaller than a ring arc (printed characters, the seal's own
-   characters) are set aside; what is left holds seal rings (with the characters they touch),
-   lines, frames, big title characters and emblems;
-3. ring candidates: Hough circles on a reduced copy of the structure mask, plus, per structure
-   component, an ellipse fitted to its convex hull (oval seals; round ones that Hough missed);
-4. each ring is verified: its structure pixels lie on a thin band around the circle/ellipse over most
-   of the perimeter (angular coverage), it is of seal size, its inside holds text/a star but is not
-   solid (an emblem, a photo), and the paper just outside is not crossed all round by more
-   structure (concentric ornaments, guilloche borders, the inner circles of a bigger ring);
-5. square/rectangular stamps: a structure component whose minimum-area rectangle carries ink on
-   all four sides, with ink inside that is not long straight lines (a table) and no grid lines
-   across it.
+2. structure: ink components shorter than a ring arc (printed characters, the seal's own text) are
+   set aside; what is left holds seal rings (with the characters and lines they touch), frames,
+   rules, big title characters and emblems; a small closing bridges breaks in a ring;
+3. candidates: (a) every hole of the structure of seal size: an ellipse fitted to its hull is the
+   ring's inner edge (round and oval seals), its outer edge found along each direction; a
+   rectangular hole whose frame is the whole component (no table grid around it) with a few big
+   characters inside is a square/rectangular stamp; (b) circles fitted by RANSAC to the outlines
+   of the structure components and of groups of nearby pieces: rings whose inside a text line or a
+   signature cuts in two, rings touching the lines of a grid cell, faint rings broken into arcs,
+   overlapping seals (several circles per outline);
+4. each ring is verified: the structure covers a band along it in most directions and the ink lies
+   on the fitted outline itself (a circle through dense text does not); the paper just outside is
+   not crossed all round; its inside holds some ink (text, star) but is not solid and the ring is
+   thin (a letter O, an emblem, a button are thick or filled); the ring is darker than the paper
+   around it and the inside is mostly that paper;
+5. a seal larger than ``max_page_frac`` of the page is kept only on a crop of that one seal.
 
 Candidates are returned in working-image pixels as ``extractors.seals._Cand`` with colour ``grey``;
 the caller (``extractors.seals.detect_seals_in_image``) suppresses duplicates and builds the
-``Seal`` results as for colour seals.
+``Seal`` results as for colour seals (ring text is read from red ink, so grey seals get none).
 """
 
 from __future__ import annotations
@@ -42,57 +47,64 @@ class GreyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = True
+    enabled: bool
     # achromatic page test
-    sample_step: int = Field(default=3, ge=1, le=16)
-    chroma_min: int = Field(default=40, ge=1, le=255)
-    max_chroma_frac: float = Field(default=0.001, ge=0.0, le=1.0)
+    sample_step: int = Field(ge=1, le=16)
+    chroma_min: int = Field(ge=1, le=255)
+    max_chroma_frac: float = Field(ge=0.0, le=1.0)
     # ink
-    blur_px: int = Field(default=3, ge=0, le=15)
-    block_frac: float = Field(default=0.05, gt=0.0, le=0.5)
-    threshold_c: float = Field(default=14.0, ge=0.0, le=255.0)
-    min_speck_px: int = Field(default=6, ge=0)
+    blur_px: int = Field(ge=0, le=15)
+    block_frac: float = Field(gt=0.0, le=0.5)
+    threshold_c: float = Field(ge=0.0, le=255.0)
+    min_speck_px: int = Field(ge=0)
     # seal size (diameter / bbox short side) relative to the page's short side
-    min_frac: float = Field(default=0.05, gt=0.0, lt=1.0)
-    max_frac: float = Field(default=1.0, gt=0.0, le=1.5)
-    min_px: int = Field(default=24, ge=8)
-    part_min_frac: float = Field(default=0.4, gt=0.0, le=1.0)  # x the minimum seal diameter
-    close_frac: float = Field(default=0.004, ge=0.0, lt=0.1)
-    min_hole_frac: float = Field(default=0.6, gt=0.0, le=1.0)  # x the minimum seal diameter
-    max_page_frac: float = Field(default=0.45, gt=0.0, le=1.5)
-    max_crop_outside_ink: float = Field(default=0.15, ge=0.0, le=1.0)
-    ransac_points: int = Field(default=600, ge=50)
-    ransac_iterations: int = Field(default=300, ge=10)
-    ransac_tolerance: float = Field(default=0.03, gt=0.0, lt=0.5)
-    ransac_min_share: float = Field(default=0.5, gt=0.0, le=2.0)
-    ransac_max_circles: int = Field(default=3, ge=1)
-    min_ring_contrast: float = Field(default=25.0, ge=0.0, le=255.0)
-    max_core_darkening: float = Field(default=50.0, ge=0.0, le=255.0)
+    min_frac: float = Field(gt=0.0, lt=1.0)
+    max_frac: float = Field(gt=0.0, le=1.5)
+    min_px: int = Field(ge=8)
+    part_min_frac: float = Field(gt=0.0, le=1.0)  # x the minimum seal diameter
+    close_frac: float = Field(ge=0.0, lt=0.1)
+    min_hole_frac: float = Field(gt=0.0, le=1.0)  # x the minimum seal diameter
+    max_page_frac: float = Field(gt=0.0, le=1.5)
+    max_crop_outside_ink: float = Field(ge=0.0, le=1.0)
+    ransac_points: int = Field(ge=50)
+    ransac_iterations: int = Field(ge=10)
+    ransac_tolerance: float = Field(gt=0.0, lt=0.5)
+    ransac_min_share: float = Field(gt=0.0, le=2.0)
+    ransac_max_circles: int = Field(ge=1)
+    group_gap_frac: float = Field(ge=0.0, le=2.0)
+    group_min_d_factor: float = Field(ge=1.0)
+    min_ring_contrast: float = Field(ge=0.0, le=255.0)
+    max_core_darkening: float = Field(ge=0.0, le=255.0)
     # ring verification
-    ring_band: float = Field(default=0.12, gt=0.0, lt=0.5)
-    min_ring_coverage: float = Field(default=0.8, ge=0.0, le=1.0)
-    min_fill: float = Field(default=0.03, ge=0.0, le=1.0)
-    max_fill: float = Field(default=0.45, ge=0.0, le=1.0)
-    outside_band: tuple[float, float] = (1.12, 1.3)
-    max_outside_coverage: float = Field(default=0.4, ge=0.0, le=1.0)
-    max_aspect_round: float = Field(default=1.2, ge=1.0)
-    max_aspect_oval: float = Field(default=2.0, ge=1.0)
-    edge_band: float = Field(default=0.06, gt=0.0, lt=0.5)
-    max_ring_width: float = Field(default=0.3, gt=0.0, le=1.0)
-    ellipse_fit_min: float = Field(default=0.85, gt=0.0, le=1.0)
-    ellipse_fit_max: float = Field(default=1.15, ge=1.0)
+    ring_band: float = Field(gt=0.0, lt=0.5)
+    min_ring_coverage: float = Field(ge=0.0, le=1.0)
+    min_fill: float = Field(ge=0.0, le=1.0)
+    max_fill: float = Field(ge=0.0, le=1.0)
+    outside_band: tuple[float, float]
+    max_outside_coverage: float = Field(ge=0.0, le=1.0)
+    solid_band: tuple[float, float]
+    thin_band: tuple[float, float]
+    min_thin_coverage: float = Field(ge=0.0, le=1.0)
+    max_solid_share: float = Field(ge=0.0, le=1.0)
+    max_aspect_round: float = Field(ge=1.0)
+    max_aspect_oval: float = Field(ge=1.0)
+    edge_band: float = Field(gt=0.0, lt=0.5)
+    max_ring_width: float = Field(gt=0.0, le=1.0)
+    ellipse_fit_min: float = Field(gt=0.0, le=1.0)
+    ellipse_fit_max: float = Field(ge=1.0)
     # square / rectangular stamps
-    min_rect_fit: float = Field(default=0.9, gt=0.0, le=1.0)
-    max_aspect_square: float = Field(default=1.25, ge=1.0)
-    max_aspect_rect: float = Field(default=3.0, ge=1.0)
-    max_frame_growth: float = Field(default=1.35, ge=1.0)
-    max_square_fill: float = Field(default=0.6, ge=0.0, le=1.0)
-    min_char_frac: float = Field(default=0.2, ge=0.0, le=1.0)
-    max_inner_line_frac: float = Field(default=0.02, ge=0.0, le=1.0)
-    max_rect_frac: float = Field(default=0.45, gt=0.0, le=1.5)
+    min_rect_fit: float = Field(gt=0.0, le=1.0)
+    max_aspect_square: float = Field(ge=1.0)
+    max_aspect_rect: float = Field(ge=1.0)
+    max_frame_growth: float = Field(ge=1.0)
+    max_square_fill: float = Field(ge=0.0, le=1.0)
+    min_char_frac: float = Field(ge=0.0, le=1.0)
+    min_char_parts: int = Field(ge=1)
+    max_inner_line_frac: float = Field(ge=0.0, le=1.0)
+    max_rect_frac: float = Field(gt=0.0, le=1.5)
     # confidence = base + gain x coverage (x fit quality)
-    conf_base: float = Field(default=0.2, ge=0.0, le=1.0)
-    conf_gain: float = Field(default=0.7, ge=0.0, le=1.0)
+    conf_base: float = Field(ge=0.0, le=1.0)
+    conf_gain: float = Field(ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _ordered(self) -> GreyConfig:
@@ -160,8 +172,11 @@ def _band_hits(
     lo: float,
     hi: float,
     n: int = 96,
+    *,
+    solid: bool = False,
 ) -> np.ndarray:
-    """Per direction (n), whether ``mask`` has ink between ``lo`` and ``hi`` x the ellipse radius."""
+    """Per direction (n), whether ``mask`` has ink between ``lo`` and ``hi`` x the ellipse radius
+    (with ``solid``: ink all the way from ``lo`` to ``hi``)."""
     from extractors.seals import _ellipse_points
 
     h, w = mask.shape[:2]
@@ -169,7 +184,8 @@ def _band_hits(
     inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
     xi = np.clip(np.round(x).astype(int), 0, w - 1)
     yi = np.clip(np.round(y).astype(int), 0, h - 1)
-    return np.asarray(((mask[yi, xi] > 0) & inside).any(axis=1))
+    hit = (mask[yi, xi] > 0) & inside
+    return np.asarray(hit.all(axis=1) if solid else hit.any(axis=1))
 
 
 def _inner_fill(
@@ -200,6 +216,7 @@ def _inner_fill(
 def _verify_ring(
     struct_dil: np.ndarray,
     ink: np.ndarray,
+    ink_dil: np.ndarray,
     centre: tuple[float, float],
     axes: tuple[float, float],
     angle: float,
@@ -209,11 +226,20 @@ def _verify_ring(
     cov = float(_band_hits(struct_dil, centre, axes, angle, 1.0 - cfg.ring_band, 1.03).mean())
     if cov < cfg.min_ring_coverage:
         return None
+    # the ring runs along the fitted outline itself (a circle through dense text does not)
+    lo, hi = cfg.thin_band
+    if float(_band_hits(ink_dil, centre, axes, angle, lo, hi).mean()) < cfg.min_thin_coverage:
+        return None
     out = float(_band_hits(struct_dil, centre, axes, angle, *cfg.outside_band).mean())
     if out > cfg.max_outside_coverage:
         return None
     fill = _inner_fill(ink, centre, axes, angle)
     if not cfg.min_fill <= fill <= cfg.max_fill:
+        return None
+    # a seal's ring is thin: just inside it lies paper or its text, not more of the same stroke
+    # (the thick outline of a big letter O, an emblem, a button)
+    lo, hi = cfg.solid_band
+    if float(_band_hits(ink, centre, axes, angle, lo, hi, solid=True).mean()) > cfg.max_solid_share:
         return None
     return cov
 
@@ -244,6 +270,7 @@ def grey_candidates(work: np.ndarray, cfg: SealConfig) -> list[_Cand]:
     k = max(3, round(g.close_frac * short))
     closed = cv2.morphologyEx(struct, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     cdil = cv2.dilate(closed, np.ones((3, 3), np.uint8))
+    idil = cv2.dilate(ink, np.ones((3, 3), np.uint8))
     contours, hier = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hier is None:
         return []
@@ -258,7 +285,7 @@ def grey_candidates(work: np.ndarray, cfg: SealConfig) -> list[_Cand]:
         hull = cv2.convexHull(cnt)
         if len(hull) < 5 or cv2.contourArea(hull) < 1:
             continue
-        cand = _ring_from_hole(hull, closed, cdil, ink, g, min_d, max_d, short)
+        cand = _ring_from_hole(hull, closed, cdil, ink, idil, g, min_d, max_d, short)
         if cand is None:
             cand = _frame_from_hole(hull, contours[parent], ink, g, min_d, short)
         if cand is not None and _ink_on_paper(gray, cand, g):
@@ -266,18 +293,19 @@ def grey_candidates(work: np.ndarray, cfg: SealConfig) -> list[_Cand]:
     # rings whose inside is cut by a text line or a signature, or whose ring touches a frame: a
     # circle fitted (RANSAC) to the outline of each big structure component
     rng = np.random.default_rng(0)
-    for i, cnt in enumerate(contours):
-        if int(hier[0][i][3]) >= 0 or len(cnt) < 20:
-            continue
-        _, _, w, h = cv2.boundingRect(cnt)
-        if min(w, h) < 0.9 * min_d:
-            continue
-        for (cx, cy), r in _ransac_circles(
-            cnt.reshape(-1, 2).astype(np.float64), min_d / 2, max_d / 2, g, rng
-        ):
+    point_sets = [
+        (cnt.reshape(-1, 2).astype(np.float64), min_d)
+        for cnt in contours  # outer outlines and holes (a ring touching the lines of a grid cell)
+        if len(cnt) >= 20 and min(cv2.boundingRect(cnt)[2:]) >= 0.9 * min_d
+    ]
+    # pieces of a broken ring: small circles through nearby characters are too easily found
+    group_min = g.group_min_d_factor * min_d
+    point_sets += [(pts, group_min) for pts in _group_outlines(closed, g, group_min)]
+    for pts, least in point_sets:
+        for (cx, cy), r in _ransac_circles(pts, least / 2, max_d / 2, g, rng):
             if any(math.dist((cx, cy), c.centre) < 0.3 * r for c in found):
                 continue
-            cov = _verify_ring(cdil, ink, (cx, cy), (2 * r, 2 * r), 0.0, g)
+            cov = _verify_ring(cdil, ink, idil, (cx, cy), (2 * r, 2 * r), 0.0, g)
             if cov is None:
                 continue
             if 2 * r > g.max_page_frac * short and not _is_crop_of(ink, (cx, cy), 2 * r, g):
@@ -295,6 +323,27 @@ def grey_candidates(work: np.ndarray, cfg: SealConfig) -> list[_Cand]:
             if _ink_on_paper(gray, cand, g):
                 found.append(cand)
     return found
+
+
+def _group_outlines(closed: np.ndarray, g: GreyConfig, min_d: float) -> list[np.ndarray]:
+    """Outline points of groups of structure pieces lying close together (a faint ring broken
+    into arcs over dense text), one array per group of two or more pieces of seal size."""
+    k = max(3, round(g.group_gap_frac * min_d)) | 1
+    near = cv2.dilate(closed, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    out: list[np.ndarray] = []
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if min(w, h) < 0.9 * min_d:
+            continue
+        part = np.where(labels[y : y + h, x : x + w] == i, closed[y : y + h, x : x + w], 0).astype(np.uint8)
+        cnts, _ = cv2.findContours(part, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        if len(cnts) < 2:
+            continue  # one piece: its outline is tried on its own
+        out.append(
+            np.vstack([c.reshape(-1, 2) for c in cnts]).astype(np.float64) + np.array([x, y], np.float64)
+        )
+    return out
 
 
 def _ransac_circles(
@@ -381,6 +430,7 @@ def _ring_from_hole(
     closed: np.ndarray,
     cdil: np.ndarray,
     ink: np.ndarray,
+    idil: np.ndarray,
     g: GreyConfig,
     min_d: float,
     max_d: float,
@@ -417,7 +467,7 @@ def _ring_from_hole(
     ea, eb = a * outer, b * outer
     if min(ea, eb) < min_d or max(ea, eb) > max_d:
         return None
-    cov = _verify_ring(cdil, ink, (cx, cy), (ea, eb), ang, g)
+    cov = _verify_ring(cdil, ink, idil, (cx, cy), (ea, eb), ang, g)
     if cov is None:
         return None
     if max(ea, eb) > g.max_page_frac * short and not _is_crop_of(ink, (cx, cy), max(ea, eb), g):
@@ -490,8 +540,9 @@ def _frame_from_hole(
         return None
     n, _, stats, _ = cv2.connectedComponentsWithStats(inner, connectivity=8)
     heights = [int(stats[j, cv2.CC_STAT_HEIGHT]) for j in range(1, n) if stats[j, cv2.CC_STAT_AREA] >= 8]
-    if not heights or max(heights) < g.min_char_frac * min(inner.shape[:2]):
-        return None  # a box around small print, not a stamp
+    big_parts = [v for v in heights if v >= g.min_char_frac * min(inner.shape[:2])]
+    if len(big_parts) < g.min_char_parts:
+        return None  # a box around small print, or one big character with a frame (国, 围)
     box = cv2.boundingRect(cv2.boxPoints(prect).astype(np.float32))
     bx = (float(box[0]), float(box[1]), float(box[0] + box[2]), float(box[1] + box[3]))
     shape: ShapeName = "square" if aspect <= g.max_aspect_square else "rectangle"

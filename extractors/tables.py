@@ -23,6 +23,7 @@ cell text is logged.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import io
 import itertools
@@ -352,13 +353,13 @@ def vector_tables(page: PageContent, ruling: PageRuling) -> list[Table]:
     for g in _grids_from_masks(horiz, vert):
         gx0, gy0, gx1, gy1 = g.box
         gbox = clamp_bbox(gx0 / W, gy0 / H, gx1 / W, gy1 / H)
-        chars = [ch for ch in ruling.chars if _centre_in(ch.bbox, gbox)]
+        chars = _CharsByHeight([ch for ch in ruling.chars if _centre_in(ch.bbox, gbox)])
         rows: list[list[Cell]] = []
         for span_row in _grid_cells(g, horiz):
             cells: list[Cell] = []
             for sc in span_row:
                 box = clamp_bbox(sc.left / W, sc.top / H, sc.right / W, sc.bottom / H)
-                inside = [ch for ch in chars if _centre_in(ch.bbox, box)]
+                inside = chars.within(box)
                 printed = [ch for ch in inside if not ch.text.isspace()]
                 cbox = clamp_bbox(*union_bbox([ch.bbox for ch in printed])) if printed else box
                 words = _words_in(page.words, box)
@@ -370,6 +371,23 @@ def vector_tables(page: PageContent, ruling: PageRuling) -> list[Table]:
         if filled >= MIN_TABLE_ROWS:
             out.append(Table(page.index, gbox, rows, "pdf_ruling"))
     return out
+
+
+class _CharsByHeight:
+    """Characters indexed by the height of their centres, so that each cell of a large table
+    looks only at the characters of its own rows."""
+
+    def __init__(self, chars: list[PdfChar]) -> None:
+        self._chars = chars
+        order = sorted(range(len(chars)), key=lambda i: chars[i].bbox[1] + chars[i].bbox[3])
+        self._order = order
+        self._keys = [(chars[i].bbox[1] + chars[i].bbox[3]) / 2 for i in order]
+
+    def within(self, box: BBox) -> list[PdfChar]:
+        """The characters whose centres fall in ``box``, in page order."""
+        lo, hi = bisect.bisect_left(self._keys, box[1]), bisect.bisect_right(self._keys, box[3])
+        picked = sorted(self._order[lo:hi])
+        return [self._chars[i] for i in picked if _centre_in(self._chars[i].bbox, box)]
 
 
 def _centre_in(b: BBox, box: BBox) -> bool:

@@ -32,6 +32,7 @@ the caller (``extractors.seals.detect_seals_in_image``) suppresses duplicates an
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import cv2
@@ -86,6 +87,7 @@ class GreyConfig(BaseModel):
     thin_band: tuple[float, float]
     min_thin_coverage: float = Field(ge=0.0, le=1.0)
     max_solid_share: float = Field(ge=0.0, le=1.0)
+    min_band_contrast: float = Field(ge=0.0)
     max_aspect_round: float = Field(ge=1.0)
     max_aspect_oval: float = Field(ge=1.0)
     edge_band: float = Field(gt=0.0, lt=0.5)
@@ -100,6 +102,7 @@ class GreyConfig(BaseModel):
     max_square_fill: float = Field(ge=0.0, le=1.0)
     min_char_frac: float = Field(ge=0.0, le=1.0)
     min_char_parts: int = Field(ge=1)
+    max_inner_pieces: int = Field(ge=1)
     max_inner_line_frac: float = Field(ge=0.0, le=1.0)
     max_rect_frac: float = Field(gt=0.0, le=1.5)
     # confidence = base + gain x coverage (x fit quality)
@@ -188,6 +191,26 @@ def _band_hits(
     return np.asarray(hit.all(axis=1) if solid else hit.any(axis=1))
 
 
+def _band_density(
+    ink: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    lo: float,
+    hi: float,
+) -> float:
+    """Ink share of the samples between ``lo`` and ``hi`` x the ellipse radius (inside the image)."""
+    from extractors.seals import _ellipse_points
+
+    h, w = ink.shape[:2]
+    x, y = _ellipse_points(centre, axes, angle, np.linspace(lo, hi, 6), 192)
+    ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    if not ok.any():
+        return 0.0
+    v = ink[np.clip(np.round(y).astype(int), 0, h - 1), np.clip(np.round(x).astype(int), 0, w - 1)] > 0
+    return float(v[ok].mean())
+
+
 def _inner_fill(
     ink: np.ndarray, centre: tuple[float, float], axes: tuple[float, float], angle: float
 ) -> float:
@@ -235,6 +258,11 @@ def _verify_ring(
         return None
     fill = _inner_fill(ink, centre, axes, angle)
     if not cfg.min_fill <= fill <= cfg.max_fill:
+        return None
+    # the ring is a line of ink on paper: its band is much denser than the paper just outside
+    # (a circle inside a QR code or a dense texture is not)
+    band = _band_density(ink, centre, axes, angle, *cfg.thin_band)
+    if band < cfg.min_band_contrast * max(0.01, _band_density(ink, centre, axes, angle, *cfg.outside_band)):
         return None
     # a seal's ring is thin: just inside it lies paper or its text, not more of the same stroke
     # (the thick outline of a big letter O, an emblem, a button)
@@ -525,24 +553,8 @@ def _frame_from_hole(
     hw, hh = sorted((rw, rh))
     if pw > g.max_frame_growth * hw or ph > g.max_frame_growth * hh:
         return None  # a cell of a table, or a frame with more around it
-    # the inside, upright
-    (cx, cy), _, ang = rect
-    m = cv2.getRotationMatrix2D((cx, cy), ang, 1.0)
-    m[0, 2] += rw / 2 - cx
-    m[1, 2] += rh / 2 - cy
-    inner = cv2.warpAffine(ink, m, (max(1, round(rw)), max(1, round(rh))), flags=cv2.INTER_NEAREST)
-    t = max(1, round(0.04 * min(rw, rh)))
-    inner = inner[t:-t, t:-t] if inner.shape[0] > 2 * t + 4 and inner.shape[1] > 2 * t + 4 else inner
-    fill = float(np.count_nonzero(inner)) / max(1, inner.size)
-    if not g.min_fill <= fill <= g.max_square_fill:
+    if not _stamp_inside(_upright(ink, rect), 0.04, g):
         return None
-    if _inner_lines(inner) > g.max_inner_line_frac:
-        return None
-    n, _, stats, _ = cv2.connectedComponentsWithStats(inner, connectivity=8)
-    heights = [int(stats[j, cv2.CC_STAT_HEIGHT]) for j in range(1, n) if stats[j, cv2.CC_STAT_AREA] >= 8]
-    big_parts = [v for v in heights if v >= g.min_char_frac * min(inner.shape[:2])]
-    if len(big_parts) < g.min_char_parts:
-        return None  # a box around small print, or one big character with a frame (国, 围)
     box = cv2.boundingRect(cv2.boxPoints(prect).astype(np.float32))
     bx = (float(box[0]), float(box[1]), float(box[0] + box[2]), float(box[1] + box[3]))
     shape: ShapeName = "square" if aspect <= g.max_aspect_square else "rectangle"
@@ -551,16 +563,46 @@ def _frame_from_hole(
     return _Cand(bx, shape, "grey", min(1.0, conf), (pcx, pcy), (pw_, ph_), pang, ["frame", "grey"])
 
 
+def _upright(mask: np.ndarray, rect: tuple[Sequence[float], Sequence[float], float]) -> np.ndarray:
+    """The content of a (rotated) rectangle, upright."""
+    (cx, cy), (rw, rh), ang = rect
+    m = cv2.getRotationMatrix2D((cx, cy), ang, 1.0)
+    m[0, 2] += rw / 2 - cx
+    m[1, 2] += rh / 2 - cy
+    return cv2.warpAffine(mask, m, (max(1, round(rw)), max(1, round(rh))), flags=cv2.INTER_NEAREST)
+
+
+def _stamp_inside(inner: np.ndarray, trim: float, g: GreyConfig) -> bool:
+    """Whether the upright inside of a frame (``trim`` x its short side cut off each edge) looks
+    like a stamp's: some ink but not solid, no long grid lines, at least ``min_char_parts`` parts
+    of character size (not a box around small print, not one framed character such as 国)."""
+    t = max(1, round(trim * min(inner.shape[:2])))
+    if inner.shape[0] > 2 * t + 4 and inner.shape[1] > 2 * t + 4:
+        inner = inner[t:-t, t:-t]
+    fill = float(np.count_nonzero(inner)) / max(1, inner.size)
+    if not g.min_fill <= fill <= g.max_square_fill or _inner_lines(inner) > g.max_inner_line_frac:
+        return False
+    n, _, stats, _ = cv2.connectedComponentsWithStats(inner, connectivity=8)
+    least = g.min_char_frac * min(inner.shape[:2])
+    pieces = [j for j in range(1, n) if stats[j, cv2.CC_STAT_AREA] >= 8]
+    if len(pieces) > g.max_inner_pieces:
+        return False  # the modules of a QR code, a block of small print
+    return sum(1 for j in pieces if stats[j, cv2.CC_STAT_HEIGHT] >= least) >= g.min_char_parts
+
+
 def _inner_lines(inner: np.ndarray) -> float:
-    """Share of an upright crop covered by long straight lines (a table's grid; characters are
-    shorter than 0.8 of the crop)."""
+    """Share of an upright crop covered by long straight lines (a table's grid): lines along its
+    long side longer than 0.8 of it, and across (when it is not a long strip, where characters
+    reach across) longer than 0.8 of the short side."""
     if inner.size == 0:
         return 0.0
     ih, iw = inner.shape[:2]
-    horiz = cv2.morphologyEx(
-        inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(iw * 0.8)), 1))
-    )
-    vert = cv2.morphologyEx(
-        inner, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, int(ih * 0.8))))
-    )
-    return float(np.count_nonzero((horiz > 0) | (vert > 0))) / inner.size
+    check_across = max(ih, iw) < 2 * min(ih, iw)
+    lines = np.zeros(inner.shape[:2], bool)
+    if iw >= ih or check_across:
+        k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(iw * 0.8)), 1))
+        lines |= cv2.morphologyEx(inner, cv2.MORPH_OPEN, k) > 0
+    if ih >= iw or check_across:
+        k = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(3, int(ih * 0.8))))
+        lines |= cv2.morphologyEx(inner, cv2.MORPH_OPEN, k) > 0
+    return float(np.count_nonzero(lines)) / inner.size

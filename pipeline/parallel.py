@@ -1,13 +1,17 @@
 """Per-page OCR in worker processes (Tesseract and OpenCV are CPU-bound: processes, not threads).
 
 One pool per process, created on first use and reused; a broken pool (a worker killed) is dropped
-and the remaining pages are read in this process."""
+and the remaining pages are read in this process. Workers watch the process that made the pool
+and exit when it is gone, taking their fork server with them: a flow run killed mid-document
+(``kill -9``, out of memory) leaves no OCR process behind holding half a gigabyte each."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -59,9 +63,46 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
                 _pool.shutdown(wait=False, cancel_futures=False)
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["pipeline.parallel"])
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            _pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=watch_owner, initargs=(os.getpid(),)
+            )
             _pool_size = workers
         return _pool
+
+
+OWNER_CHECK_S = 1.0
+"""How often a worker checks that the process owning its pool is still alive (seconds)."""
+
+
+def owner_gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (it no longer exists, or it is a zombie not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by someone else
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):  # no /proc (not Linux): existence is all we know
+        return False
+
+
+def watch_owner(owner_pid: int, interval_s: float = OWNER_CHECK_S) -> None:
+    """Pool initializer: a daemon thread that ends this worker, and the fork server it was forked
+    from, once ``owner_pid`` (the process that made the pool) has ended."""
+
+    def watch() -> None:
+        while not owner_gone(owner_pid):
+            time.sleep(interval_s)
+        server = os.getppid()
+        if server not in (owner_pid, 1):  # the fork server: orphaned too, nobody else uses it
+            with contextlib.suppress(OSError):
+                os.kill(server, signal.SIGTERM)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="evidence-owner-watch", daemon=True).start()
 
 
 def _drop_pool() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pymupdf
 import pytest
@@ -37,3 +38,64 @@ def test_documents_read_at_once_share_the_pool(monkeypatch: pytest.MonkeyPatch) 
         assert not r.errors, (n, [e.code for e in r.errors])
         assert [p.text_source for p in r.pages] == ["ocr"] * r.document.pages
         assert r.document.pages == counts[n]
+
+
+_OWNER_SCRIPT = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from pipeline import parallel
+
+if __name__ == "__main__":
+    pool = parallel._get_pool(2)
+    pids = {{pool.submit(os.getpid).result() for _ in range(8)}}
+    print(" ".join(str(p) for p in sorted(pids)), os.getpid(), flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    from pipeline.parallel import owner_gone
+
+    return not owner_gone(pid)
+
+
+def test_ocr_workers_exit_when_their_process_is_killed(tmp_path: Path) -> None:
+    """A flow run killed mid-document (SIGKILL: no cleanup runs) must not leave its OCR worker
+    processes and their fork server behind: each held ~500 MB on the scanned samples."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = str(Path(__file__).resolve().parents[1])
+    script = tmp_path / "owner.py"
+    script.write_text(_OWNER_SCRIPT.format(root=root), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().split()
+        workers = [int(p) for p in line[:-1]]
+        assert workers and all(_alive(p) for p in workers)
+        with open(f"/proc/{workers[0]}/stat", encoding="ascii") as fh:
+            server = int(fh.read().rsplit(")", 1)[1].split()[1])  # the fork server
+        assert server != proc.pid and _alive(server)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(p) for p in [*workers, server]):
+        time.sleep(0.2)
+    assert not [p for p in [*workers, server] if _alive(p)]
+
+
+def test_owner_gone_for_live_and_ended_processes() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from pipeline.parallel import owner_gone
+
+    assert not owner_gone(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=30)
+    assert owner_gone(child.pid)

@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -123,10 +123,21 @@ def classify_owner(text: str, cfg: OwnerConfig) -> str | None:
     return None
 
 
-def ink_strength(bgr: np.ndarray) -> np.ndarray:
-    """Red/pink ink strength (R - max(G, B), 0..255) of a BGR crop, as uint8."""
+InkColor = Literal["red", "blue", "grey", "other"]
+
+
+def ink_strength(bgr: np.ndarray, color: InkColor = "red") -> np.ndarray:
+    """Seal ink strength (0..255) of a BGR crop, as uint8: red/pink ink R - max(G, B), blue ink
+    B - max(R, G), and for a grey (photocopied) seal, where no colour sets the stamp apart from
+    the print, darkness 255 - max(B, G, R)."""
     b, g, r = (bgr[..., i].astype(np.int16) for i in range(3))
-    return np.clip(r - np.maximum(g, b), 0, 255).astype(np.uint8)
+    if color == "blue":
+        strength = b - np.maximum(r, g)
+    elif color == "grey":
+        strength = 255 - np.maximum(np.maximum(b, g), r)
+    else:
+        strength = r - np.maximum(g, b)
+    return np.clip(strength, 0, 255).astype(np.uint8)
 
 
 def unwrap_ring(
@@ -312,15 +323,17 @@ def read_ring_text(
     cfg: TextConfig,
     owner_cfg: OwnerConfig,
     candidates: list[str] | None = None,
+    color: InkColor = "red",
 ) -> RingText:
     """Read the ring text of a round or oval seal in ``crop_bgr`` (BGR, the seal with a margin).
 
     ``centre`` and ``axes`` (full lengths) describe the seal's outer ellipse in crop pixels and
-    ``angle_deg`` its rotation as given by ``cv2.fitEllipse``."""
+    ``angle_deg`` its rotation as given by ``cv2.fitEllipse``; ``color`` is the seal's ink (see
+    :func:`ink_strength`)."""
     out = RingText()
     if crop_bgr.size == 0 or min(axes) < 12:
         return out
-    ink = ink_strength(crop_bgr)
+    ink = ink_strength(crop_bgr, color)
     ink = cv2.normalize(ink, np.zeros_like(ink), 0, 255, cv2.NORM_MINMAX)
     # Oval: rotate the ellipse axes to the image axes and stretch to a circle.
     a, b = axes

@@ -857,6 +857,7 @@ def _read_text(
         cfg=cfg.text,
         owner_cfg=cfg.owner,
         candidates=candidates,
+        color=c.color,
     )
 
 

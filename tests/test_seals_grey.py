@@ -79,6 +79,31 @@ def test_three_grey_seals_over_signature_lines_found_near_truth() -> None:
         assert best.color == "grey" and best.shape == "round" and best.confidence >= 0.6 and best.page == 1
 
 
+@pytest.mark.parametrize("seed", [7, 13])
+def test_grey_seal_ring_text_read_from_dark_ink(seed: int) -> None:
+    """The ring text of photocopied seals is read from the dark ink (there is no red to go by)."""
+    img, _ = _sample_page("S-2023-0001", "contract-2.pdf", 1)
+    truth = json.loads((SUBMISSIONS / "S-2023-0001" / "truth.json").read_text(encoding="utf-8"))
+    names = [s["text"] for s in truth["documents"]["contract-2.pdf"]["seals"] if s.get("text")]
+    assert len(names) == 3
+    found = detect_seals_in_image(photocopy(img, seed), 1, read_text=True, candidates=names)
+    read = [s.text for s in found if s.text in names]
+    assert len(set(read)) >= 2, [(s.text, s.text_confidence) for s in found]
+
+
+def test_ink_strength_follows_the_seal_colour() -> None:
+    from extractors.seal_text import ink_strength
+
+    crop = np.full((4, 3, 3), 255, np.uint8)
+    crop[0, 0] = (40, 40, 220)  # red ink (BGR)
+    crop[1, 0] = (200, 60, 30)  # blue ink
+    crop[2, 0] = (50, 50, 50)  # grey / black ink
+    red, blue, grey = (ink_strength(crop, c) for c in ("red", "blue", "grey"))
+    assert red[0, 0] > 150 and red[1, 0] == 0 and red[2, 0] == 0
+    assert blue[1, 0] > 100 and blue[0, 0] == 0 and blue[2, 0] == 0
+    assert grey[2, 0] > 150 and grey[0, 0] < 60 and grey[3, 2] == 0
+
+
 @pytest.mark.parametrize("seed", [2000, 2006])
 def test_grey_seals_over_dense_text_and_overlapping(seed: int) -> None:
     """Synthetic 200-dpi pages: one seal over dense text (2000), two overlapping seals (2006)."""

@@ -17,10 +17,14 @@ Scans: the ``variant: scanned`` samples (``sample_docs/submissions/*/truth.json`
 * ``product``  the ``reprocess`` Prefect flow over the same documents (``concurrency=2 x nproc``,
                ``EVIDENCE_OCR_WORKERS=nproc``), against a Prefect API started before the timing.
 
+* ``extraction only`` the same documents through ``extract_bytes`` at the same concurrency,
+               sharing the same OCR pool: reading and extraction without store, index or Prefect.
+
 ``product / bare`` is the end-to-end ratio (target: overhead < 15 %, i.e. ratio < 1.15);
-``(product - pipeline) / bare`` is what Prefect orchestration itself adds; the rest of the gap is
-the pipeline's own work beyond one Tesseract pass per page (orientation probe, preprocessing,
-seal and table re-reads, extraction).
+``(product - extraction only) / bare`` is what orchestration itself (store, index, Prefect) adds;
+``(product - pipeline) / bare`` is Prefect's part of it; the rest of the gap is the pipeline's own
+work beyond one OCR pass per page (preprocessing, orientation, line and seal re-reads,
+extraction).
 
 Born-digital: the ``variant: born_digital`` samples through ``pipeline`` and ``product`` with one
 document at a time and ``EVIDENCE_OCR_WORKERS=1``, and through ``extract_bytes`` alone (no store,
@@ -210,12 +214,16 @@ def run_bare_rapidocr(pool: Any, pngs: list[Path]) -> None:
     list(pool.map(_bare_rapidocr_one, [str(p) for p in pngs]))
 
 
-def run_extract_only(docs: list[Doc], options: Any) -> None:
-    """``extract_bytes`` on each document in this process: no store, no index, no page images."""
+def run_extract_only(docs: list[Doc], options: Any, concurrency: int = 1) -> None:
+    """``extract_bytes`` on each document, ``concurrency`` at a time on threads (OCR pages go to
+    the shared process pool as in the product): no store, no index, no page images, no Prefect."""
     from pipeline.runner import extract_bytes
 
-    for d in docs:
+    def one(d: Doc) -> None:
         extract_bytes(d.path.read_bytes(), d.path.name, options)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        list(pool.map(one, docs))
 
 
 # ----------------------------------------------------------------------------- the product
@@ -365,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             timings=timings,
             skip_product=args.skip_product,
         )
+        with timed("scans: extraction only", scan_pages, timings):
+            run_extract_only(scans, options, concurrency=2 * workers)
         failures += measure(
             "born-digital",
             born,
@@ -416,6 +426,13 @@ def main(argv: list[str] | None = None) -> int:
                 # CPU seconds are not stretched by other load on a shared machine the way wall
                 # time is: the steadier figure when the load average moved during the run
                 summary[key + "_cpu"] = round(by[name].cpu_s / max(bare_engine.cpu_s, 1e-9), 3)
+    if "scans: bare rapidocr" in by and "scans: product (reprocess flow)" in by:
+        # what storing, indexing and Prefect add on top of reading and extracting the documents
+        summary["scan_orchestration_share_of_bare_engine"] = round(
+            (by["scans: product (reprocess flow)"].wall_s - by["scans: extraction only"].wall_s)
+            / by["scans: bare rapidocr"].wall_s,
+            3,
+        )
     if "scans: product (reprocess flow)" in by:
         summary["scan_orchestration_share_of_bare"] = round(
             (by["scans: product (reprocess flow)"].wall_s - by["scans: pipeline (no Prefect)"].wall_s)
@@ -447,6 +464,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{summary.get('scan_ratio_product_over_bare_engine')} (CPU seconds: "
             f"{summary.get('scan_ratio_pipeline_over_bare_engine_cpu')}, "
             f"{summary.get('scan_ratio_product_over_bare_engine_cpu')})"
+        )
+    if "scan_orchestration_share_of_bare_engine" in summary:
+        print(
+            "scans: store, index and Prefect (product - extraction only) add "
+            f"{summary['scan_orchestration_share_of_bare_engine']:+.1%} of the bare {engine} time"
         )
     print(
         f"born-digital ({born_name}): {summary['born_digital_pages_per_cpu_s']} pages per CPU second "

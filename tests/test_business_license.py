@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -622,12 +623,12 @@ REREAD_CASES = [
 ]
 
 
-@pytest.mark.real_samples
-@pytest.mark.slow
-@pytest.mark.parametrize(("name", "fields"), REREAD_CASES)
-def test_real_licence_line_rereads(
-    name: str, fields: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _real_licence_with_line_rereads(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The truth of real licence ``name`` and its fields read with line re-reads only (the
+    whole-page second reading, Tesseract, seconds, is not what these tests look at); skips when
+    the real samples or RapidOCR are absent."""
     if not LICENSES.exists():
         pytest.skip("real-samples/licenses not available")
     runner = pytest.importorskip("pipeline.runner")
@@ -637,12 +638,19 @@ def test_real_licence_line_rereads(
         pytest.skip("RapidOCR not installed")
     import extractors.business_license as bl
 
-    # the whole-page second reading (Tesseract, seconds) is not what is tested here: only the
-    # line re-reads (RapidOCR recognition on crops, a few hundredths of a second each)
     monkeypatch.setattr(bl, "reread_page", lambda page, engine: None)
     truth = json.loads((LICENSES / "truth.json").read_text(encoding="utf-8"))[name]
     doc = runner.read_document(LICENSES / name)
-    got = {f.name: f for f in extract_business_license(doc, reread=True)}
+    return truth, {f.name: f for f in extract_business_license(doc, reread=True)}
+
+
+@pytest.mark.real_samples
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "fields"), REREAD_CASES)
+def test_real_licence_line_rereads(
+    name: str, fields: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    truth, got = _real_licence_with_line_rereads(name, monkeypatch)
     for field in fields:
         want = truth[field]
         if want is None:
@@ -868,19 +876,7 @@ LAYOUT_REAL_CASES = [
 def test_real_licence_missing_lines_and_conflicts(
     name: str, field: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not LICENSES.exists():
-        pytest.skip("real-samples/licenses not available")
-    runner = pytest.importorskip("pipeline.runner")
-    from pipeline.ocr.base import available_engines
-
-    if "rapidocr" not in available_engines():
-        pytest.skip("RapidOCR not installed")
-    import extractors.business_license as bl
-
-    monkeypatch.setattr(bl, "reread_page", lambda page, engine: None)  # line re-reads only
-    truth = json.loads((LICENSES / "truth.json").read_text(encoding="utf-8"))[name]
-    doc = runner.read_document(LICENSES / name)
-    got = {f.name: f for f in extract_business_license(doc, reread=True)}
+    truth, got = _real_licence_with_line_rereads(name, monkeypatch)
     if name == "lic_0052.jpg":
         assert field not in got  # uncertain: nothing rather than 2015-05-04
         return

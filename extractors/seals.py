@@ -285,18 +285,33 @@ def _ellipse_points(
     return x, y
 
 
+def band_hits(
+    mask: np.ndarray,
+    centre: tuple[float, float],
+    axes: tuple[float, float],
+    angle: float,
+    lo: float,
+    hi: float,
+    n: int = 96,
+    *,
+    solid: bool = False,
+) -> np.ndarray:
+    """Per direction (n), whether ``mask`` has ink between ``lo`` and ``hi`` x the ellipse radius
+    (with ``solid``: ink all the way from ``lo`` to ``hi``)."""
+    h, w = mask.shape[:2]
+    x, y = _ellipse_points(centre, axes, angle, np.linspace(lo, hi, 7), n)
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    xi = np.clip(np.round(x).astype(int), 0, w - 1)
+    yi = np.clip(np.round(y).astype(int), 0, h - 1)
+    hit = (mask[yi, xi] > 0) & inside
+    return np.asarray(hit.all(axis=1) if solid else hit.any(axis=1))
+
+
 def ring_coverage(
     ink: np.ndarray, centre: tuple[float, float], axes: tuple[float, float], angle: float, band: float
 ) -> float:
     """Fraction of directions in which the outer band of the ellipse carries ink (a ring: ~1)."""
-    h, w = ink.shape[:2]
-    scales = np.linspace(1.0 - band, 1.03, 7)
-    x, y = _ellipse_points(centre, axes, angle, scales, 96)
-    xi = np.clip(np.round(x).astype(int), 0, w - 1)
-    yi = np.clip(np.round(y).astype(int), 0, h - 1)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    hit = (ink[yi, xi] > 0) & inside
-    return float(hit.any(axis=1).mean())
+    return float(band_hits(ink, centre, axes, angle, 1.0 - band, 1.03).mean())
 
 
 def outside_density(ink: np.ndarray, box: tuple[float, float, float, float]) -> float:

@@ -178,17 +178,10 @@ def _band_hits(
     *,
     solid: bool = False,
 ) -> np.ndarray:
-    """Per direction (n), whether ``mask`` has ink between ``lo`` and ``hi`` x the ellipse radius
-    (with ``solid``: ink all the way from ``lo`` to ``hi``)."""
-    from extractors.seals import _ellipse_points
+    """``extractors.seals.band_hits`` (imported late: that module imports this one)."""
+    from extractors.seals import band_hits
 
-    h, w = mask.shape[:2]
-    x, y = _ellipse_points(centre, axes, angle, np.linspace(lo, hi, 7), n)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    xi = np.clip(np.round(x).astype(int), 0, w - 1)
-    yi = np.clip(np.round(y).astype(int), 0, h - 1)
-    hit = (mask[yi, xi] > 0) & inside
-    return np.asarray(hit.all(axis=1) if solid else hit.any(axis=1))
+    return band_hits(mask, centre, axes, angle, lo, hi, n, solid=solid)
 
 
 def _band_density(

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from extractors.ellipse import band_hits
 from extractors.seal_text import OwnerConfig, RingText, TextConfig, classify_owner, read_ring_text
 from extractors.seals_grey import GreyConfig, grey_candidates, is_achromatic
 from pipeline.content import PageContent
@@ -269,42 +270,6 @@ class _Cand:
     @property
     def area(self) -> float:
         return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
-
-
-def _ellipse_points(
-    centre: tuple[float, float], axes: tuple[float, float], angle_deg: float, scales: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sample points (n angles x len(scales)) on scaled copies of an ellipse."""
-    t = np.linspace(0, 2 * np.pi, n, endpoint=False)[:, None]
-    a, b = axes[0] / 2.0, axes[1] / 2.0
-    phi = math.radians(angle_deg)
-    ex = a * np.cos(t) * scales[None, :]
-    ey = b * np.sin(t) * scales[None, :]
-    x = centre[0] + ex * math.cos(phi) - ey * math.sin(phi)
-    y = centre[1] + ex * math.sin(phi) + ey * math.cos(phi)
-    return x, y
-
-
-def band_hits(
-    mask: np.ndarray,
-    centre: tuple[float, float],
-    axes: tuple[float, float],
-    angle: float,
-    lo: float,
-    hi: float,
-    n: int = 96,
-    *,
-    solid: bool = False,
-) -> np.ndarray:
-    """Per direction (n), whether ``mask`` has ink between ``lo`` and ``hi`` x the ellipse radius
-    (with ``solid``: ink all the way from ``lo`` to ``hi``)."""
-    h, w = mask.shape[:2]
-    x, y = _ellipse_points(centre, axes, angle, np.linspace(lo, hi, 7), n)
-    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-    xi = np.clip(np.round(x).astype(int), 0, w - 1)
-    yi = np.clip(np.round(y).astype(int), 0, h - 1)
-    hit = (mask[yi, xi] > 0) & inside
-    return np.asarray(hit.all(axis=1) if solid else hit.any(axis=1))
 
 
 def ring_coverage(

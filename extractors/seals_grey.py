@@ -39,6 +39,8 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from extractors.ellipse import band_hits, ellipse_points
+
 if TYPE_CHECKING:
     from extractors.seals import SealConfig, ShapeName, _Cand
 
@@ -167,23 +169,6 @@ def _structure(ink: np.ndarray, part_min: float) -> np.ndarray:
 # ----------------------------------------------------------------------------- verification
 
 
-def _band_hits(
-    mask: np.ndarray,
-    centre: tuple[float, float],
-    axes: tuple[float, float],
-    angle: float,
-    lo: float,
-    hi: float,
-    n: int = 96,
-    *,
-    solid: bool = False,
-) -> np.ndarray:
-    """``extractors.seals.band_hits`` (imported late: that module imports this one)."""
-    from extractors.seals import band_hits
-
-    return band_hits(mask, centre, axes, angle, lo, hi, n, solid=solid)
-
-
 def _band_density(
     ink: np.ndarray,
     centre: tuple[float, float],
@@ -193,10 +178,8 @@ def _band_density(
     hi: float,
 ) -> float:
     """Ink share of the samples between ``lo`` and ``hi`` x the ellipse radius (inside the image)."""
-    from extractors.seals import _ellipse_points
-
     h, w = ink.shape[:2]
-    x, y = _ellipse_points(centre, axes, angle, np.linspace(lo, hi, 6), 192)
+    x, y = ellipse_points(centre, axes, angle, np.linspace(lo, hi, 6), 192)
     ok = (x >= 0) & (x < w) & (y >= 0) & (y < h)
     if not ok.any():
         return 0.0
@@ -239,14 +222,14 @@ def _verify_ring(
     cfg: GreyConfig,
 ) -> float | None:
     """Ring coverage of a verified seal ring, or None."""
-    cov = float(_band_hits(struct_dil, centre, axes, angle, 1.0 - cfg.ring_band, 1.03).mean())
+    cov = float(band_hits(struct_dil, centre, axes, angle, 1.0 - cfg.ring_band, 1.03).mean())
     if cov < cfg.min_ring_coverage:
         return None
     # the ring runs along the fitted outline itself (a circle through dense text does not)
     lo, hi = cfg.thin_band
-    if float(_band_hits(ink_dil, centre, axes, angle, lo, hi).mean()) < cfg.min_thin_coverage:
+    if float(band_hits(ink_dil, centre, axes, angle, lo, hi).mean()) < cfg.min_thin_coverage:
         return None
-    out = float(_band_hits(struct_dil, centre, axes, angle, *cfg.outside_band).mean())
+    out = float(band_hits(struct_dil, centre, axes, angle, *cfg.outside_band).mean())
     if out > cfg.max_outside_coverage:
         return None
     fill = _inner_fill(ink, centre, axes, angle)
@@ -260,7 +243,7 @@ def _verify_ring(
     # a seal's ring is thin: just inside it lies paper or its text, not more of the same stroke
     # (the thick outline of a big letter O, an emblem, a button)
     lo, hi = cfg.solid_band
-    if float(_band_hits(ink, centre, axes, angle, lo, hi, solid=True).mean()) > cfg.max_solid_share:
+    if float(band_hits(ink, centre, axes, angle, lo, hi, solid=True).mean()) > cfg.max_solid_share:
         return None
     return cov
 
@@ -423,12 +406,10 @@ def _ink_on_paper(gray: np.ndarray, c: _Cand, g: GreyConfig) -> bool:
     """Whether the candidate is dark ink on light paper: the paper just outside it is clearly
     lighter than its ring and its inside is mostly that paper (a grey button on a black screen, a
     solid emblem, a photo are not)."""
-    from extractors.seals import _ellipse_points
-
     h, w = gray.shape[:2]
 
     def levels(lo: float, hi: float) -> np.ndarray:
-        x, y = _ellipse_points(c.centre, c.axes, c.angle, np.linspace(lo, hi, 8), 96)
+        x, y = ellipse_points(c.centre, c.axes, c.angle, np.linspace(lo, hi, 8), 96)
         v = gray[np.clip(np.round(y).astype(int), 0, h - 1), np.clip(np.round(x).astype(int), 0, w - 1)]
         inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
         return np.asarray(np.where(inside, v, -1), np.int16)  # n directions x len(scales)
@@ -458,7 +439,7 @@ def _ring_from_hole(
     short: int,
 ) -> _Cand | None:
     """A round/oval seal whose ring's inner edge is this hole's hull, or None."""
-    from extractors.seals import _Cand, _ellipse_points
+    from extractors.seals import _Cand
 
     hull_area = float(cv2.contourArea(hull))
     (cx, cy), (a, b), ang = cv2.fitEllipse(hull)
@@ -468,12 +449,12 @@ def _ring_from_hole(
     if not g.ellipse_fit_min <= fit <= g.ellipse_fit_max:
         return None
     # the hole's edge is the ring's inner edge all round (a table cell's is not an ellipse)
-    inner_cov = float(_band_hits(cdil, (cx, cy), (a, b), ang, 0.97, 1.0 + g.edge_band).mean())
+    inner_cov = float(band_hits(cdil, (cx, cy), (a, b), ang, 0.97, 1.0 + g.edge_band).mean())
     if inner_cov < g.min_ring_coverage:
         return None
     # the ring's outer edge: along each direction, where the ink that starts at the hole edge ends
     scales = np.linspace(1.0, 1.0 + g.max_ring_width, 25)
-    xs, ys = _ellipse_points((cx, cy), (a, b), ang, scales, 96)
+    xs, ys = ellipse_points((cx, cy), (a, b), ang, scales, 96)
     hh, ww = closed.shape[:2]
     on = (
         closed[np.clip(np.round(ys).astype(int), 0, hh - 1), np.clip(np.round(xs).astype(int), 0, ww - 1)] > 0

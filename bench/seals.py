@@ -345,17 +345,23 @@ def bench_licenses(read_text: bool) -> Tally:
     return t
 
 
+def synth_mix(seed: int, k: int) -> Any:
+    """Synthetic page ``k`` of a set: one seal, two, two overlapping, or none with red title and
+    table distractors, in turn."""
+    kind = k % 4
+    return synth_page(
+        seed,
+        n_seals=1 if kind == 0 else 2 if kind in (1, 2) else 0,
+        overlap=kind == 2,
+        red_title=kind == 3 or k % 5 == 0,
+        red_table=kind == 3,
+    )
+
+
 def bench_synth(n: int, read_text: bool) -> Tally:
     t = Tally()
     for k in range(n):
-        kind = k % 4
-        sp = synth_page(
-            1000 + k,
-            n_seals=1 if kind == 0 else 2 if kind in (1, 2) else 0,
-            overlap=kind == 2,
-            red_title=kind == 3 or k % 5 == 0,
-            red_table=kind == 3,
-        )
+        sp = synth_mix(1000 + k, k)
         H, W = sp.image.shape[:2]
         cands = [s[1] for s in sp.seals] + sp.distractors
         t0 = time.perf_counter()
@@ -559,14 +565,7 @@ def bench_grey_synth(n: int) -> GreyTally:
     overlapping, red titles and red tables (grey after the copy) that must not count."""
     t = GreyTally()
     for k in range(n):
-        kind = k % 4
-        sp = synth_page(
-            2000 + k,
-            n_seals=1 if kind == 0 else 2 if kind in (1, 2) else 0,
-            overlap=kind == 2,
-            red_title=kind == 3 or k % 5 == 0,
-            red_table=kind == 3,
-        )
+        sp = synth_mix(2000 + k, k)
         H, W = sp.image.shape[:2]
         found = _grey_detect(t, photocopy(sp.image, 2000 + k))
         score_boxes(t, found, [((b[0] / W, b[1] / H, b[2] / W, b[3] / H), None) for b, _ in sp.seals])

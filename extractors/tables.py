@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import io
 import itertools
 import logging
@@ -157,7 +158,7 @@ class PageRuling:
 
     horizontal: int
     vertical: int
-    images: int
+    table_images: int
     size: tuple[float, float] = (0.0, 0.0)
     segments: tuple[Segment, ...] = ()
     chars: tuple[PdfChar, ...] = ()
@@ -170,7 +171,7 @@ class PageRuling:
     @property
     def may_hold_table(self) -> bool:
         """A vector table, or an image that may show a ruled table."""
-        return self.may_hold_vector_table or self.images > 0
+        return self.may_hold_vector_table or self.table_images > 0
 
 
 _MIN_STROKE_PT = 8.0  # shorter strokes are glyph parts, ticks or underline stubs
@@ -233,8 +234,8 @@ def pdf_page_ruling(doc: DocumentContent, index: int) -> PageRuling | None:
                                 add(r.tl, r.bl)
                                 add(r.tr, r.br)
             ruling = PageRuling(h, v, _table_sized_images(page), (pw, ph))
-            if ruling.may_hold_vector_table:
-                ruling = PageRuling(h, v, ruling.images, (pw, ph), tuple(segments), _page_chars(page))
+            if ruling.may_hold_vector_table:  # keep what vector_tables reads
+                ruling = dataclasses.replace(ruling, segments=tuple(segments), chars=_page_chars(page))
     except Exception as exc:  # malformed PDF: let pdfplumber and the image reader try
         log.debug("vector ruling count failed on page %d: %s", index, type(exc).__name__)
         ruling = None

@@ -168,7 +168,7 @@ def test_vector_ruling_decides_whether_a_table_is_read(grid: bool, rows: int) ->
 
     doc = _vector_doc(grid)
     ruling = pdf_page_ruling(doc, 0)
-    assert ruling is not None and ruling.images == 0
+    assert ruling is not None and ruling.table_images == 0
     assert ruling.may_hold_vector_table is grid
     tables = find_tables(doc)
     assert sum(len(t.rows) for t in tables) == rows

@@ -132,6 +132,16 @@ def _labelled_org(pt: PageText, labels: list[str]) -> Found | None:
     return None
 
 
+def _closing_org(pages: list[PageText], labels: list[str], date: Found | None) -> Found | None:
+    """The organisation a letter names, from its last page back: after one of ``labels``, or
+    standing alone above the signature date."""
+    for pt in reversed(pages):
+        org = _labelled_org(pt, labels) or _signature_org(pt, date)
+        if org is not None:
+            return org
+    return None
+
+
 def _signature_org(pt: PageText, date: Found | None) -> Found | None:
     """An organisation name standing alone on a line in the lower part of the page, nearest above
     the letter's date when there is one."""
@@ -212,11 +222,7 @@ def extract_application_proof(doc: DocumentContent) -> list[ExtractedField]:
 
     def compute(pages: list[PageText]) -> list[Found | None]:
         issued = issue_date(pages)
-        issuer = None
-        for pt in reversed(pages):
-            issuer = _labelled_org(pt, load_config().issuer_labels) or _signature_org(pt, issued)
-            if issuer is not None:
-                break
+        issuer = _closing_org(pages, load_config().issuer_labels, issued)
         project = next((f for f in map(_project, pages) if f), None)
         deployment = next((d for d in (_deployment(pt, issued) for pt in pages) if d), [])
         return [_named(issuer, "issuer"), project, *deployment, issued]
@@ -262,11 +268,7 @@ def extract_authorization_letter(doc: DocumentContent) -> list[ExtractedField]:
 
     def compute(pages: list[PageText]) -> list[Found | None]:
         issued = issue_date(pages)
-        company = None
-        for pt in reversed(pages):
-            company = _labelled_org(pt, load_config().applicant_labels) or _signature_org(pt, issued)
-            if company is not None:
-                break
+        company = _closing_org(pages, load_config().applicant_labels, issued)
         person = next((f for f in map(_person, pages) if f), None)
         return [person, _named(company, "company_name"), issued]
 

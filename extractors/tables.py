@@ -108,19 +108,11 @@ def page_tables(doc: DocumentContent, page: PageContent, *, reocr: bool = True) 
             tables = vector_tables(page, ruling)
     if not tables:
         try:
-            tables = image_tables(page, reocr=reocr and _page_segmentation_garbles_tables(page))
+            tables = image_tables(page, reocr=reocr and region_reread_helps(page))
         except Exception as exc:  # a bad image must not stop the extraction
             log.warning("ruled-table reading failed on page %d: %s", page.index, type(exc).__name__)
             tables = []
     return tables
-
-
-def _page_segmentation_garbles_tables(page: PageContent) -> bool:
-    """Whether the page's words need a second reading of its tables: Tesseract's page
-    segmentation runs text across ruled cells, RapidOCR's line detector keeps cells apart (the
-    scanned samples' environment tables read the same from its page words), so only pages OCRed
-    by Tesseract are read again."""
-    return region_reread_helps(page)
 
 
 def region_reread_helps(page: PageContent) -> bool:
@@ -432,13 +424,7 @@ def _clean_cell_text(text: str | None) -> str:
 
 
 def _words_in(words: Sequence[Word], box: BBox) -> list[Word]:
-    x0, y0, x1, y1 = box
-    out = []
-    for w in words:
-        cx, cy = (w.bbox[0] + w.bbox[2]) / 2, (w.bbox[1] + w.bbox[3]) / 2
-        if x0 <= cx <= x1 and y0 <= cy <= y1:
-            out.append(w)
-    return out
+    return [w for w in words if _centre_in(w.bbox, box)]
 
 
 def _opened_plumber(doc: DocumentContent) -> Any:

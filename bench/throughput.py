@@ -121,11 +121,27 @@ def cpu_seconds() -> float:
     return total / tick
 
 
+def settled_cpu_seconds(quiet_cpu_s: float = 0.03, every_s: float = 0.5, limit_s: float = 15.0) -> float:
+    """``cpu_seconds()`` once the process tree is idle: the Prefect API server records task runs
+    from events after the flow has returned, and that CPU belongs to the run measured."""
+    now = cpu_seconds()
+    deadline = time.perf_counter() + limit_s
+    while time.perf_counter() < deadline:
+        time.sleep(every_s)
+        later = cpu_seconds()
+        if later - now < quiet_cpu_s:
+            return now
+        now = later
+    return now
+
+
 @contextmanager
-def timed(name: str, pages: int, out: list[Timing]) -> Iterator[None]:
-    c0, t0 = cpu_seconds(), time.perf_counter()
+def timed(name: str, pages: int, out: list[Timing], *, settle: bool = False) -> Iterator[None]:
+    """Wall and CPU seconds of the block; ``settle``: CPU counted until the tree is idle again."""
+    c0, t0 = (settled_cpu_seconds() if settle else cpu_seconds()), time.perf_counter()
     yield
-    out.append(Timing(name, pages, time.perf_counter() - t0, cpu_seconds() - c0))
+    wall = time.perf_counter() - t0
+    out.append(Timing(name, pages, wall, (settled_cpu_seconds() if settle else cpu_seconds()) - c0))
 
 
 def sample_docs(variant: str) -> list[Doc]:
@@ -317,8 +333,78 @@ def measure(
     if not skip_product:
         set_env(tmp, f"{label}-product", workers)
         upload(docs)
-        with timed(f"{label}: product (reprocess flow)", pages, timings):
+        with timed(f"{label}: product (reprocess flow)", pages, timings, settle=True):
             failures += run_product(submissions, concurrency)
+    return failures
+
+
+def measure_scans(
+    args: argparse.Namespace,
+    tmp: Path,
+    scans: list[Doc],
+    pngs: list[Path],
+    workers: int,
+    engine: str,
+    options: Any,
+    timings: list[Timing],
+) -> list[str]:
+    """The scanned samples: bare Tesseract, bare RapidOCR, pipeline, product, extraction only,
+    then the further interleaved bare-RapidOCR / product rounds."""
+    ocr = options.ocr
+    scan_pages = sum(d.pages for d in scans)
+    failures: list[str] = []
+    with timed("scans: bare tesseract CLI", len(pngs), timings):
+        run_bare(pngs, workers, ocr.lang, ocr.oem, ocr.psm)
+    if engine == "rapidocr":
+        with rapidocr_pool(workers) as pool:
+            run_bare_rapidocr(pool, pngs[:workers])  # load the models (not timed)
+            with timed("scans: bare rapidocr", len(pngs), timings):
+                run_bare_rapidocr(pool, pngs)
+    failures += measure(
+        "scans",
+        scans,
+        tmp,
+        workers=workers,
+        concurrency=2 * workers,  # as reprocess's default_concurrency()
+        timings=timings,
+        skip_product=args.skip_product,
+    )
+    with timed("scans: extraction only", scan_pages, timings):
+        run_extract_only(scans, options, concurrency=2 * workers)
+    if engine == "rapidocr" and not args.skip_product and args.rounds > 1:
+        with rapidocr_pool(workers) as pool:
+            run_bare_rapidocr(pool, pngs[:workers])
+            for r in range(2, args.rounds + 1):
+                with timed(f"scans: bare rapidocr (round {r})", len(pngs), timings):
+                    run_bare_rapidocr(pool, pngs)
+                set_env(tmp, f"scans-product-{r}", workers)
+                upload(scans)
+                with timed(f"scans: product (round {r})", scan_pages, timings, settle=True):
+                    failures += run_product(sorted({d.submission for d in scans}), 2 * workers)
+    return failures
+
+
+def measure_born_digital(
+    args: argparse.Namespace, tmp: Path, born: list[Doc], options: Any, timings: list[Timing]
+) -> list[str]:
+    """The born-digital samples one document at a time with one OCR worker: pipeline, product,
+    and extraction alone with and without seal-ring OCR."""
+    failures: list[str] = []
+    failures += measure(
+        "born-digital",
+        born,
+        tmp,
+        workers=1,
+        concurrency=1,
+        timings=timings,
+        skip_product=args.skip_product,
+    )
+    born_pages = sum(d.pages for d in born)
+    with timed("born-digital: extraction only", born_pages, timings):
+        run_extract_only(born, options)
+    no_ring = options.model_copy(update={"seals": options.seals.model_copy(update={"read_text": False})})
+    with timed("born-digital: extraction, no seal-ring OCR", born_pages, timings):
+        run_extract_only(born, no_ring)
     return failures
 
 
@@ -326,10 +412,99 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def summarize_scans(
+    by: dict[str, Timing], summary: dict[str, Any], engine: str, workers: int, rounds_n: int
+) -> None:
+    """The scan ratios into ``summary``, and printed."""
+    bare = by["scans: bare tesseract CLI"]
+    ratio_of: Callable[[str], float | None] = lambda name: (  # noqa: E731
+        round(by[name].wall_s / bare.wall_s, 3) if name in by else None
+    )
+    summary["scan_ratio_pipeline_over_bare"] = ratio_of("scans: pipeline (no Prefect)")
+    summary["scan_ratio_product_over_bare"] = ratio_of("scans: product (reprocess flow)")
+    if "scans: bare rapidocr" in by:
+        bare_engine = by["scans: bare rapidocr"]
+        for key, name in (
+            ("scan_ratio_pipeline_over_bare_engine", "scans: pipeline (no Prefect)"),
+            ("scan_ratio_product_over_bare_engine", "scans: product (reprocess flow)"),
+        ):
+            if name in by:
+                summary[key] = round(by[name].wall_s / bare_engine.wall_s, 3)
+                # CPU seconds are not stretched by other load on a shared machine the way wall
+                # time is: the steadier figure when the load average moved during the run
+                summary[key + "_cpu"] = round(by[name].cpu_s / max(bare_engine.cpu_s, 1e-9), 3)
+    pairs = [("scans: bare rapidocr", "scans: product (reprocess flow)")] + [
+        (f"scans: bare rapidocr (round {r})", f"scans: product (round {r})") for r in range(2, rounds_n + 1)
+    ]
+    rounds = [(by[b], by[p]) for b, p in pairs if b in by and p in by]
+    if rounds:
+        wall = sorted(p.wall_s / b.wall_s for b, p in rounds)
+        cpu = sorted(p.cpu_s / max(b.cpu_s, 1e-9) for b, p in rounds)
+        summary["scan_ratio_product_over_bare_engine_rounds"] = [round(v, 3) for v in wall]
+        summary["scan_ratio_product_over_bare_engine_median"] = round(wall[len(wall) // 2], 3)
+        summary["scan_ratio_product_over_bare_engine_cpu_median"] = round(cpu[len(cpu) // 2], 3)
+    if "scans: bare rapidocr" in by and "scans: product (reprocess flow)" in by:
+        # what storing, indexing and Prefect add on top of reading and extracting the documents
+        summary["scan_orchestration_share_of_bare_engine"] = round(
+            (by["scans: product (reprocess flow)"].wall_s - by["scans: extraction only"].wall_s)
+            / by["scans: bare rapidocr"].wall_s,
+            3,
+        )
+    if "scans: product (reprocess flow)" in by:
+        summary["scan_orchestration_share_of_bare"] = round(
+            (by["scans: product (reprocess flow)"].wall_s - by["scans: pipeline (no Prefect)"].wall_s)
+            / bare.wall_s,
+            3,
+        )
+    print(
+        f"scans, {workers} cores: pipeline/bare = {summary['scan_ratio_pipeline_over_bare']}, "
+        f"product/bare = {summary['scan_ratio_product_over_bare']} (target < 1.15); "
+        f"Prefect share of bare time = {summary.get('scan_orchestration_share_of_bare')}"
+    )
+    if "scan_ratio_product_over_bare_engine" in summary or "scan_ratio_pipeline_over_bare_engine" in summary:
+        print(
+            f"scans against bare {engine} (the engine the pipeline runs): pipeline/bare = "
+            f"{summary.get('scan_ratio_pipeline_over_bare_engine')}, product/bare = "
+            f"{summary.get('scan_ratio_product_over_bare_engine')} (CPU seconds: "
+            f"{summary.get('scan_ratio_pipeline_over_bare_engine_cpu')}, "
+            f"{summary.get('scan_ratio_product_over_bare_engine_cpu')})"
+        )
+    if "scan_ratio_product_over_bare_engine_median" in summary:
+        print(
+            f"scans, product/bare {engine} over {len(rounds)} interleaved rounds: "
+            f"{summary['scan_ratio_product_over_bare_engine_rounds']}, median "
+            f"{summary['scan_ratio_product_over_bare_engine_median']} "
+            f"(CPU median {summary['scan_ratio_product_over_bare_engine_cpu_median']}; target < 1.15)"
+        )
+    if "scan_orchestration_share_of_bare_engine" in summary:
+        print(
+            "scans: store, index and Prefect (product - extraction only) add "
+            f"{summary['scan_orchestration_share_of_bare_engine']:+.1%} of the bare {engine} time"
+        )
+
+
+def summarize_born_digital(by: dict[str, Timing], summary: dict[str, Any]) -> None:
+    """The born-digital figure into ``summary``, and printed."""
+    born_name = (
+        "born-digital: product (reprocess flow)"
+        if "born-digital: product (reprocess flow)" in by
+        else "born-digital: pipeline (no Prefect)"
+    )
+    summary["born_digital_pages_per_cpu_s"] = round(by[born_name].pages_per_cpu_s, 1)
+
+    print(
+        f"born-digital ({born_name}): {summary['born_digital_pages_per_cpu_s']} pages per CPU second "
+        f"(target ≥ 50)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)), help="cores to use")
     parser.add_argument("--skip-product", action="store_true", help="no Prefect measurements")
+    parser.add_argument(
+        "--part", choices=("all", "scans", "born-digital"), default="all", help="measure only one sample set"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "throughput.json")
     parser.add_argument(
         "--rounds",
@@ -368,55 +543,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {len(pngs)} page images for {scan_pages} pages in truth", file=sys.stderr)
         if not args.skip_product:
             warm_up(tmp, workers)
-        with timed("scans: bare tesseract CLI", len(pngs), timings):
-            run_bare(pngs, workers, ocr.lang, ocr.oem, ocr.psm)
-        if engine == "rapidocr":
-            with rapidocr_pool(workers) as pool:
-                run_bare_rapidocr(pool, pngs[:workers])  # load the models (not timed)
-                with timed("scans: bare rapidocr", len(pngs), timings):
-                    run_bare_rapidocr(pool, pngs)
-        failures += measure(
-            "scans",
-            scans,
-            tmp,
-            workers=workers,
-            concurrency=2 * workers,  # as reprocess's default_concurrency()
-            timings=timings,
-            skip_product=args.skip_product,
-        )
-        with timed("scans: extraction only", scan_pages, timings):
-            run_extract_only(scans, options, concurrency=2 * workers)
-        failures += measure(
-            "born-digital",
-            born,
-            tmp,
-            workers=1,
-            concurrency=1,
-            timings=timings,
-            skip_product=args.skip_product,
-        )
-        if engine == "rapidocr" and not args.skip_product and args.rounds > 1:
-            with rapidocr_pool(workers) as pool:
-                run_bare_rapidocr(pool, pngs[:workers])
-                for r in range(2, args.rounds + 1):
-                    with timed(f"scans: bare rapidocr (round {r})", len(pngs), timings):
-                        run_bare_rapidocr(pool, pngs)
-                    set_env(tmp, f"scans-product-{r}", workers)
-                    upload(scans)
-                    with timed(f"scans: product (round {r})", scan_pages, timings):
-                        failures += run_product(sorted({d.submission for d in scans}), 2 * workers)
-        born_pages = sum(d.pages for d in born)
-        with timed("born-digital: extraction only", born_pages, timings):
-            run_extract_only(born, options)
-        no_ring = options.model_copy(update={"seals": options.seals.model_copy(update={"read_text": False})})
-        with timed("born-digital: extraction, no seal-ring OCR", born_pages, timings):
-            run_extract_only(born, no_ring)
+        if args.part in ("all", "scans"):
+            failures += measure_scans(args, tmp, scans, pngs, workers, engine, options, timings)
+        if args.part in ("all", "born-digital"):
+            failures += measure_born_digital(args, tmp, born, options, timings)
     load_after = load_average()
 
     by = {t.name: t for t in timings}
-    bare = by["scans: bare tesseract CLI"]
     summary: dict[str, Any] = {
         "cores": workers,
+        "ocr_engine": engine,
         "load_average_before_after": [round(load_before, 2), round(load_after, 2)],
         "scanned": {"documents": len(scans), "pages": scan_pages},
         "born_digital": {"documents": len(born), "pages": sum(d.pages for d in born)},
@@ -430,89 +566,17 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "failures": failures,
     }
-    ratio_of: Callable[[str], float | None] = lambda name: (  # noqa: E731
-        round(by[name].wall_s / bare.wall_s, 3) if name in by else None
-    )
-    summary["ocr_engine"] = engine
-    summary["scan_ratio_pipeline_over_bare"] = ratio_of("scans: pipeline (no Prefect)")
-    summary["scan_ratio_product_over_bare"] = ratio_of("scans: product (reprocess flow)")
-    if "scans: bare rapidocr" in by:
-        bare_engine = by["scans: bare rapidocr"]
-        for key, name in (
-            ("scan_ratio_pipeline_over_bare_engine", "scans: pipeline (no Prefect)"),
-            ("scan_ratio_product_over_bare_engine", "scans: product (reprocess flow)"),
-        ):
-            if name in by:
-                summary[key] = round(by[name].wall_s / bare_engine.wall_s, 3)
-                # CPU seconds are not stretched by other load on a shared machine the way wall
-                # time is: the steadier figure when the load average moved during the run
-                summary[key + "_cpu"] = round(by[name].cpu_s / max(bare_engine.cpu_s, 1e-9), 3)
-    pairs = [("scans: bare rapidocr", "scans: product (reprocess flow)")] + [
-        (f"scans: bare rapidocr (round {r})", f"scans: product (round {r})")
-        for r in range(2, args.rounds + 1)
-    ]
-    rounds = [(by[b], by[p]) for b, p in pairs if b in by and p in by]
-    if rounds:
-        wall = sorted(p.wall_s / b.wall_s for b, p in rounds)
-        cpu = sorted(p.cpu_s / max(b.cpu_s, 1e-9) for b, p in rounds)
-        summary["scan_ratio_product_over_bare_engine_rounds"] = [round(v, 3) for v in wall]
-        summary["scan_ratio_product_over_bare_engine_median"] = round(wall[len(wall) // 2], 3)
-        summary["scan_ratio_product_over_bare_engine_cpu_median"] = round(cpu[len(cpu) // 2], 3)
-    if "scans: bare rapidocr" in by and "scans: product (reprocess flow)" in by:
-        # what storing, indexing and Prefect add on top of reading and extracting the documents
-        summary["scan_orchestration_share_of_bare_engine"] = round(
-            (by["scans: product (reprocess flow)"].wall_s - by["scans: extraction only"].wall_s)
-            / by["scans: bare rapidocr"].wall_s,
-            3,
-        )
-    if "scans: product (reprocess flow)" in by:
-        summary["scan_orchestration_share_of_bare"] = round(
-            (by["scans: product (reprocess flow)"].wall_s - by["scans: pipeline (no Prefect)"].wall_s)
-            / bare.wall_s,
-            3,
-        )
-    born_name = (
-        "born-digital: product (reprocess flow)"
-        if "born-digital: product (reprocess flow)" in by
-        else "born-digital: pipeline (no Prefect)"
-    )
-    summary["born_digital_pages_per_cpu_s"] = round(by[born_name].pages_per_cpu_s, 1)
-
     print(f"{'measurement':<42} {'pages':>5} {'wall s':>8} {'cpu s':>8} {'pages/s':>8} {'p/cpu-s':>8}")
     for t in timings:
         print(
             f"{t.name:<42} {t.pages:>5} {t.wall_s:>8.1f} {t.cpu_s:>8.1f} "
             f"{t.pages_per_s:>8.2f} {t.pages_per_cpu_s:>8.2f}"
         )
-    print(
-        f"\nscans, {workers} cores: pipeline/bare = {summary['scan_ratio_pipeline_over_bare']}, "
-        f"product/bare = {summary['scan_ratio_product_over_bare']} (target < 1.15); "
-        f"Prefect share of bare time = {summary.get('scan_orchestration_share_of_bare')}"
-    )
-    if "scan_ratio_product_over_bare_engine" in summary or "scan_ratio_pipeline_over_bare_engine" in summary:
-        print(
-            f"scans against bare {engine} (the engine the pipeline runs): pipeline/bare = "
-            f"{summary.get('scan_ratio_pipeline_over_bare_engine')}, product/bare = "
-            f"{summary.get('scan_ratio_product_over_bare_engine')} (CPU seconds: "
-            f"{summary.get('scan_ratio_pipeline_over_bare_engine_cpu')}, "
-            f"{summary.get('scan_ratio_product_over_bare_engine_cpu')})"
-        )
-    if "scan_ratio_product_over_bare_engine_median" in summary:
-        print(
-            f"scans, product/bare {engine} over {len(rounds)} interleaved rounds: "
-            f"{summary['scan_ratio_product_over_bare_engine_rounds']}, median "
-            f"{summary['scan_ratio_product_over_bare_engine_median']} "
-            f"(CPU median {summary['scan_ratio_product_over_bare_engine_cpu_median']}; target < 1.15)"
-        )
-    if "scan_orchestration_share_of_bare_engine" in summary:
-        print(
-            "scans: store, index and Prefect (product - extraction only) add "
-            f"{summary['scan_orchestration_share_of_bare_engine']:+.1%} of the bare {engine} time"
-        )
-    print(
-        f"born-digital ({born_name}): {summary['born_digital_pages_per_cpu_s']} pages per CPU second "
-        f"(target ≥ 50)"
-    )
+    print()
+    if "scans: bare tesseract CLI" in by:
+        summarize_scans(by, summary, engine, workers, args.rounds)
+    if any(name.startswith("born-digital") for name in by):
+        summarize_born_digital(by, summary)
     print(f"load average before/after: {load_before:.2f} / {load_after:.2f}")
     if failures:
         print("failures:\n  " + "\n  ".join(failures))

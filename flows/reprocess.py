@@ -1,28 +1,33 @@
 """Prefect flow ``reprocess``: staff batch re-processing over a bounded thread pool.
 
-One flow run maps the selected documents over a ``ThreadPoolTaskRunner``, keeping at most
-``concurrency`` document tasks in flight. Each task is ``pipeline.index.work.process_key``:
-idempotent, recorded per document in the index, never raising for a document problem. So a
-batch is resumable: after a crash a rerun finds the finished documents current ("unchanged")
-and runs only the rest (``force`` redoes everything). The affected submissions' reviews are
-refreshed at the end.
+One flow run keeps at most ``concurrency`` document tasks in flight on a
+``ThreadPoolTaskRunner``. Each task takes documents from the batch's feed (``flows.feed``), one
+at a time, while it has run for less than ``task_budget_s``: a scan is a task of its own, a run
+of small text-layer PDFs shares one, so Prefect's cost per task run (25–35 ms of CPU) is not
+paid per page. A document is ``pipeline.index.work.process_key``: idempotent, recorded per
+document in the index, never raising for a document problem. So a batch is resumable: after a
+crash a rerun finds the finished documents current ("unchanged") and runs only the rest
+(``force`` redoes everything). The affected submissions' reviews are refreshed at the end.
 
 Progress goes to in-process observers (``observe``: the CLI's progress bar) as each document
 finishes; a flow run started elsewhere reports through the index (``runs``/``documents``)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from pydantic import BaseModel, Field
 
+from flows.feed import DEFAULT_TASK_BUDGET_S, DocumentFeed, Finished
 from pipeline.config_hash import config_hash
 from pipeline.index import Index, Selection, WorkKey, open_index
 from pipeline.index.plan import ALREADY_PROCESSED, Plan, PlanItem, plan_reprocess
@@ -32,6 +37,8 @@ from pipeline.store import ObjectStore, open_store
 
 #: Upper bound of ``concurrency`` (the thread pool's size).
 MAX_CONCURRENCY = 32
+#: Document tasks in a row that fail before taking a document stop the batch (no endless resubmits).
+MAX_IDLE_TASK_FAILURES = 3
 
 
 class BatchProgress(BaseModel):
@@ -65,6 +72,7 @@ class ReprocessReport(BaseModel):
     failures: list[Failure] = Field(default_factory=list)
     reviews: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    document_tasks: int = 0
 
 
 ProgressObserver = Callable[[BatchProgress], None]
@@ -87,9 +95,35 @@ def _notify(progress: BatchProgress) -> None:
         observer(progress)
 
 
-@task(name="reprocess-document", cache_policy=NO_CACHE)
-def reprocess_document(store: ObjectStore, index: Index, key: str, force: bool, chash: str) -> WorkOutcome:
-    return process_key(store, index, key, options=PipelineOptions.from_env(), chash=chash, force=force)
+@task(name="reprocess-documents", cache_policy=NO_CACHE)
+def reprocess_documents(store: ObjectStore, index: Index, feed: DocumentFeed, lane: int, chash: str) -> int:
+    """Process documents taken from ``feed`` until it is empty or closed, or this task has run
+    for ``feed.budget_s``; report each to the feed. Returns how many it processed. A document's
+    problem never raises (``process_key`` records it); an infrastructure error is that
+    document's failure and the task goes on with the next."""
+    options: PipelineOptions | None = None
+    started, done = time.perf_counter(), 0
+    while (item := feed.take(lane)) is not None:
+        try:
+            options = options or PipelineOptions.from_env()  # a bad setting fails each document
+            outcome = process_key(store, index, item.key, options=options, chash=chash, force=item.force)
+        except Exception as exc:
+            outcome = WorkOutcome(key=item.key, outcome="failed", error=f"{type(exc).__name__}: {exc}")
+        feed.finish(lane, item, outcome)
+        done += 1
+        if time.perf_counter() - started >= feed.budget_s:
+            break
+    return done
+
+
+def _lane_done(feed: DocumentFeed, lane: int, future: PrefectFuture[int]) -> None:
+    """Done-callback of a document task: tell the flow's loop, with the error if it failed."""
+    error: str | None = None
+    try:
+        future.result(raise_on_failure=True)
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    feed.lane_ended(lane, error)
 
 
 def make_plan(selection: Selection, *, force: bool = False) -> Plan:
@@ -113,11 +147,17 @@ def default_concurrency() -> int:
 
 @flow(name="reprocess", task_runner=_RUNNER)
 def reprocess(
-    selection: Selection, force: bool = False, concurrency: int | None = None, refresh_reviews: bool = True
+    selection: Selection,
+    force: bool = False,
+    concurrency: int | None = None,
+    refresh_reviews: bool = True,
+    task_budget_s: float = DEFAULT_TASK_BUDGET_S,
 ) -> ReprocessReport:
     """Re-run extraction on the selected documents (see ``pipeline.index.plan`` for the
     reasons a document runs) and refresh the reviews of the submissions that changed.
-    ``concurrency``: documents in flight, by default ``default_concurrency()``."""
+    ``concurrency``: documents in flight, by default ``default_concurrency()``;
+    ``task_budget_s``: a document task takes further documents while it has run for less
+    (``flows.feed``: small documents share a task run instead of paying one each)."""
     logger = get_run_logger()
     t0 = time.perf_counter()
     concurrency = max(1, min(concurrency or default_concurrency(), MAX_CONCURRENCY))
@@ -151,25 +191,20 @@ def reprocess(
         chash,
     )
     changed: set[str] = set()
-    pending = iter(todo)
-    in_flight: dict[PrefectFuture[WorkOutcome], PlanItem] = {}
+    feed = DocumentFeed(todo, budget_s=task_budget_s)
+    lanes = itertools.count()
+    running: set[int] = set()
+    idle_failures = 0
 
     def fill() -> None:
-        while len(in_flight) < concurrency:
-            item = next(pending, None)
-            if item is None:
-                return
-            future = reprocess_document.submit(store, index, item.key, item.force, chash)
-            in_flight[future] = item
+        while len(running) < concurrency and feed.pending:
+            lane = next(lanes)
+            running.add(lane)
+            report.document_tasks += 1
+            future = reprocess_documents.submit(store, index, feed, lane, chash)
+            future.add_done_callback(partial(_lane_done, feed, lane))
 
-    fill()
-    while in_flight:
-        future = next(as_completed(list(in_flight)))
-        item = in_flight.pop(future)
-        try:
-            outcome = future.result()
-        except Exception as exc:  # process_key does not raise for documents; this is infrastructure
-            outcome = WorkOutcome(key=item.key, outcome="failed", error=f"{type(exc).__name__}: {exc}")
+    def count(item: PlanItem, outcome: WorkOutcome) -> None:
         progress.done += 1
         unreadable = outcome.summary is not None and outcome.summary.status == "failure"
         if outcome.outcome == "processed" and not unreadable:
@@ -194,7 +229,28 @@ def reprocess(
         progress.elapsed = time.perf_counter() - t0
         progress.last = outcome
         _notify(progress)
+
+    try:
         fill()
+        while running:
+            message = feed.reports.get()
+            if isinstance(message, Finished):
+                count(message.item, message.outcome)
+                continue
+            running.discard(message.lane)
+            held = feed.held_by(message.lane)
+            if held is not None:  # the task itself failed (infrastructure) while on this document
+                error = message.error or "the document task ended without a result"
+                count(held, WorkOutcome(key=held.key, outcome="failed", error=error))
+            if message.error and not feed.taken(message.lane):
+                idle_failures += 1  # Prefect could not run the task at all
+                if idle_failures >= MAX_IDLE_TASK_FAILURES:
+                    raise RuntimeError(f"文档任务无法运行 document tasks keep failing: {message.error}")
+            else:
+                idle_failures = 0
+            fill()
+    finally:
+        feed.close()  # stopping (an observer raised, Ctrl-C): tasks finish their document and stop
     if refresh_reviews:
         from flows.dispatch import review_and_record
 

@@ -132,6 +132,48 @@ def test_same_content_runs_once_in_a_plan(env: Env) -> None:
     assert reasons(env, submissions=("S-2",))[keys["copy"]] == "unchanged"  # bytes already processed
 
 
+def test_document_feed_hands_out_each_document_once() -> None:
+    """The feed behind the document tasks: plan order, one taker per document even from many
+    threads, what a lane holds when its task dies, and nothing more once closed."""
+    import threading
+
+    from flows.feed import DocumentFeed, Finished, LaneEnded
+    from pipeline.index.plan import PlanItem
+    from pipeline.index.work import WorkOutcome
+
+    items = [
+        PlanItem(key=f"uploads/S-1/{n}.pdf", submission_id="S-1", sha256=None, doc_type=None, reason="new")
+        for n in range(200)
+    ]
+    feed = DocumentFeed(items)
+    taken: list[list[str]] = [[] for _ in range(4)]
+
+    def lane(n: int) -> None:
+        while (item := feed.take(n)) is not None:
+            taken[n].append(item.key)
+            feed.finish(n, item, WorkOutcome(key=item.key, outcome="processed"))
+        feed.lane_ended(n)
+
+    threads = [threading.Thread(target=lane, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    everything = [k for keys in taken for k in keys]
+    assert sorted(everything) == sorted(i.key for i in items) and len(set(everything)) == 200
+    assert all(keys == sorted(keys, key=lambda k: int(k.rsplit("/", 1)[1][:-4])) for keys in taken)
+    assert sum(feed.taken(n) for n in range(4)) == 200
+    messages = [feed.reports.get_nowait() for _ in range(204)]
+    assert sum(isinstance(m, Finished) for m in messages) == 200
+    assert sum(isinstance(m, LaneEnded) for m in messages) == 4
+
+    feed = DocumentFeed(items[:3])
+    first = feed.take(7)
+    assert first is not None and feed.held_by(7) == first and feed.held_by(7) is None
+    feed.close()
+    assert feed.take(8) is None and feed.pending == 2 and feed.taken(8) == 0
+
+
 # ------------------------------------------------------------------------ the flow (Prefect)
 
 
@@ -200,3 +242,61 @@ def test_crash_mid_batch_then_resume(env: Env) -> None:
     assert seen[-1].done == seen[-1].total >= total - len(done_before)
     runs = env.index.runs()
     assert len(runs) == total and all(r.state == "completed" and r.attempts == 1 for r in runs)
+
+
+def _document_task_runs(flow_run_id: object, expected: int) -> int:
+    """The ``reprocess-documents`` task runs Prefect recorded for the flow run (they arrive as
+    events: poll until ``expected`` are there or ten seconds pass)."""
+    import time
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        TaskRunFilter,
+        TaskRunFilterName,
+    )
+
+    seen = -1
+    deadline = time.monotonic() + 10
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),  # type: ignore[list-item]
+                task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="reprocess-documents")),
+            )
+            seen = len(runs)
+            if seen >= expected:
+                return seen
+            time.sleep(0.25)
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
+def test_small_documents_share_a_task_run(env: Env) -> None:
+    """Prefect's cost per task run is paid per task, not per document: with a generous budget
+    one document task does the whole batch; with none, every document has its own task run.
+    The progress observers still see every document."""
+    from flows.reprocess import BatchProgress, observe, reprocess
+
+    keys = populate(env, n_contracts=6)
+    seen: list[BatchProgress] = []
+    with observe(lambda p: seen.append(p.model_copy())):
+        state = reprocess(
+            Selection(all=True), concurrency=1, refresh_reviews=False, task_budget_s=600, return_state=True
+        )
+    report = state.result()
+    assert report.selected == len(keys) and report.processed >= 7
+    assert report.document_tasks == 1
+    assert _document_task_runs(state.state_details.flow_run_id, 1) == 1
+    total = seen[-1].total
+    assert total >= 8 and [p.done for p in seen] == list(range(1, total + 1)), (
+        "a progress report per document"
+    )
+
+    state = reprocess(Selection(all=True), force=True, concurrency=2, task_budget_s=0, return_state=True)
+    report = state.result()
+    ran = report.processed + report.failed + report.unchanged
+    assert ran >= 8 and report.document_tasks == ran
+    assert _document_task_runs(state.state_details.flow_run_id, ran) == ran

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from pipeline.loading import LoadedDocument
 from pipeline.model import BBox, PageInfo
 from pipeline.ocr.base import OcrEngine, wants_binarized
 from pipeline.options import PipelineOptions
-from pipeline.preprocess import PreprocessOptions, prepare_page
+from pipeline.preprocess import PageGeometry, PreprocessOptions, as_bgr, ocr_gray, prepare_gray
 from pipeline.text_layer import ocr_reason, read_text_layer
 
 # Resolution at which text-layer pages are rendered on demand (seal detection, page images).
@@ -136,11 +137,22 @@ def plan_page(doc: LoadedDocument, index: int, options: PipelineOptions) -> Page
 
 def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) -> PageContent:
     """Preprocess and OCR one BGR page image."""
+    page, geometry = ocr_gray_image(ocr_gray(image), index=index, reason=reason, engine=engine)
+    return with_upright_image(page, image, geometry)
+
+
+def ocr_gray_image(
+    gray: np.ndarray, *, index: int, reason: str, engine: OcrEngine
+) -> tuple[PageContent, PageGeometry]:
+    """Preprocess and OCR a page from its :func:`~pipeline.preprocess.ocr_gray` alone (what an OCR
+    worker gets): the page without its image, and the geometry that turns the colour page upright
+    the way the OCR saw it (:func:`with_upright_image`)."""
     grayscale = PreprocessOptions(binarize="none")
-    prepared = prepare_page(image, options=None if wants_binarized(engine) else grayscale)
+    prepared = prepare_gray(gray, options=None if wants_binarized(engine) else grayscale)
     words = engine.recognize(prepared.ocr_image)
     confs = [w.confidence for w in words]
-    h, w = prepared.upright.shape[:2]
+    h, w = prepared.ocr_image.shape[:2]
+    g = prepared.geometry
     info = PageInfo(
         index=index,
         text_source="ocr",
@@ -148,12 +160,17 @@ def ocr_image(image: np.ndarray, *, index: int, reason: str, engine: OcrEngine) 
         engine=engine.name,
         width=float(w),
         height=float(h),
-        rotation=prepared.rotation,
-        skew_deg=round(float(prepared.skew_deg), 2),
+        rotation=g.rotation,
+        skew_deg=round(float(g.skew_deg), 2),
         mean_confidence=round(sum(confs) / len(confs), 3) if confs else 0.0,
         char_count=sum(len(x.text) for x in words),
     )
-    return PageContent(index=index, info=info, words=words, image=prepared.upright)
+    return PageContent(index=index, info=info, words=words), g
+
+
+def with_upright_image(page: PageContent, image: np.ndarray, geometry: PageGeometry) -> PageContent:
+    """``page`` with its colour image: ``image`` (the page as rendered) turned by ``geometry``."""
+    return dataclasses.replace(page, image=geometry.apply(as_bgr(image)))
 
 
 def vector_page_png(pdf: bytes, n: int, long_side: int = 1600, max_pixels: int = 120_000_000) -> bytes | None:

@@ -18,12 +18,16 @@ from collections.abc import Iterator
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from pipeline.content import PageContent
 from pipeline.errors import OcrTimeoutError
 from pipeline.ocr.base import OcrEngine, OcrOptions, get_engine
-from pipeline.page_reader import OcrJob, ocr_image
+from pipeline.page_reader import OcrJob, ocr_gray_image, ocr_image, with_upright_image
+from pipeline.preprocess import PageGeometry, ocr_gray
 
 log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
@@ -47,8 +51,23 @@ def _engine(options: OcrOptions) -> OcrEngine:
     return get_engine(options)
 
 
+@dataclass(frozen=True)
+class GrayJob:
+    """What an OCR worker gets of a page: its grayscale (a third of the colour page's bytes)."""
+
+    index: int
+    gray: np.ndarray
+    reason: str
+
+
+def run_gray_job(job: GrayJob, options: OcrOptions) -> tuple[PageContent, PageGeometry]:
+    """Preprocess and OCR one page in a worker: the page without its image, and how to turn
+    the colour page upright in the parent (which has it already: it need not travel back)."""
+    return ocr_gray_image(job.gray, index=job.index, reason=job.reason, engine=_engine(options))
+
+
 def run_job(job: OcrJob, options: OcrOptions) -> PageContent:
-    """Preprocess and OCR one page (in a worker, or inline)."""
+    """Preprocess and OCR one page in this process."""
     return ocr_image(job.image, index=job.index, reason=job.reason, engine=_engine(options))
 
 
@@ -125,18 +144,29 @@ def ocr_pages(
     # the pool's size does not follow the job count: another document's pages may be queued on
     # it, and ProcessPoolExecutor starts its processes only as work arrives
     pool = _get_pool(max(1, workers))
-    futures: list[Future[PageContent]] = [pool.submit(run_job, job, options) for job in jobs]
+    futures: list[Future[tuple[PageContent, PageGeometry]] | Exception] = []
+    for job in jobs:
+        try:
+            gray = ocr_gray(job.image)
+        except Exception as exc:  # not a usable page image: that page's error
+            futures.append(exc)
+            continue
+        futures.append(pool.submit(run_gray_job, GrayJob(job.index, gray, job.reason), options))
     broken = False
     started = time.monotonic()
     for i, (job, fut) in enumerate(zip(jobs, futures, strict=True)):
         if broken:
             yield job, _inline(job, options)
             continue
+        if isinstance(fut, Exception):
+            yield job, fut
+            continue
         # each page gets its own timeout, counted from when it could have started at the latest
         budget = options.timeout_s * (1 + i // max(1, _pool_size))
         remaining = max(0.1, started + budget - time.monotonic())
         try:
-            yield job, fut.result(timeout=remaining)
+            page, geometry = fut.result(timeout=remaining)
+            yield job, with_upright_image(page, job.image, geometry)
         except FutureTimeout:
             log.warning(
                 "OCR of page %d timed out after %.0f s; restarting the worker pool", job.index, budget

@@ -40,6 +40,35 @@ class PreprocessOptions:
     orientation_lang: str = "chi_sim"
 
 
+@dataclass(frozen=True)
+class PageGeometry:
+    """How a page image was turned upright: resized by ``scale``, turned by ``rotation``
+    (0/90/180/270 clockwise: a quarter turn when the lines ran down the page, then half a turn
+    when it was upside down) with ``skew_deg`` further clockwise degrees in between, about the
+    centre onto an enlarged white canvas. Applying it to the colour page gives exactly the
+    picture the OCR read, so the colour page need not travel back from an OCR worker."""
+
+    scale: float = 1.0
+    rotation: int = 0
+    skew_deg: float = 0.0
+
+    def apply(self, image: np.ndarray, *, border: int | tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+        """``image`` (same size as the page analysed) turned upright and deskewed."""
+        out = _resize(image, self.scale) if self.scale != 1.0 else image
+        out = _rotate_right(out, 90 if self.rotation in (90, 270) else 0)
+        out = _rotate_free(out, self.skew_deg, border=border)
+        return _rotate_right(out, 180 if self.rotation in (180, 270) else 0)
+
+
+@dataclass
+class PreparedGray:
+    """A page made ready for OCR from its grayscale alone; plain arrays and numbers, so it pickles."""
+
+    ocr_image: np.ndarray  # uint8 grayscale/binary, upright and deskewed: what the engine reads
+    geometry: PageGeometry
+    line_px: float = 0.0  # median text-line height in ocr_image pixels (0 = no text found)
+
+
 @dataclass
 class PreparedPage:
     """A page made ready for OCR; plain numpy arrays and numbers, so it pickles."""
@@ -65,31 +94,57 @@ def prepare_page(
     from upside down. Raises ``PageReadError`` for an unusable image and ``OcrError`` when the
     orientation check cannot run the OCR engine."""
     opts = options or PreprocessOptions()
-    colour = _as_bgr(image_bgr)
-    norm = normalize_background(to_gray(colour, opts.gray))
+    colour = as_bgr(image_bgr)
+    gray = prepare_gray(ocr_gray(colour, opts), detect_orientation=detect_orientation, options=opts)
+    g = gray.geometry
+    return PreparedPage(
+        ocr_image=gray.ocr_image,
+        upright=g.apply(colour),
+        rotation=g.rotation,
+        skew_deg=g.skew_deg,
+        scale=g.scale,
+        line_px=gray.line_px,
+    )
+
+
+def ocr_gray(image: np.ndarray, options: PreprocessOptions | None = None) -> np.ndarray:
+    """The grayscale that :func:`prepare_gray` analyses, from a page image (uint8 BGR, BGRA or
+    grayscale): all the OCR needs of the page, a third of the colour page's bytes."""
+    opts = options or PreprocessOptions()
+    _check_image(image)
+    if image.ndim == 2:
+        return image
+    return to_gray(as_bgr(image), opts.gray)
+
+
+def prepare_gray(
+    gray: np.ndarray,
+    *,
+    detect_orientation: bool = True,
+    options: PreprocessOptions | None = None,
+) -> PreparedGray:
+    """:func:`prepare_page` on the page's :func:`ocr_gray` alone: the OCR image and the geometry
+    that turns the colour page the same way (``PageGeometry.apply``)."""
+    opts = options or PreprocessOptions()
+    _check_image(gray)
+    if gray.ndim != 2:
+        raise PageReadError("页面图像无效 invalid page image: expected a 2-D grayscale array")
+    norm = normalize_background(gray)
 
     small, small_scale = _analysis_copy(norm)
     text = _text_mask(_ink_mask(small))
     skew, sideways = estimate_skew(text, max_deg=opts.max_skew_deg, detect_sideways=detect_orientation)
+    skew = round(skew, 2)  # applied as recorded, so the colour page can be turned the same way
     line_px = _median_line_height(text.T if sideways else text) / small_scale
-    scale = _scale_factor(colour.shape[:2], line_px, opts)
-    if scale != 1.0:
-        colour = _resize(colour, scale)
-        norm = _resize(norm, scale)
-
+    scale = _scale_factor(gray.shape[:2], line_px, opts)
     rotation = 90 if sideways else 0
-    norm = _rotate_free(_rotate_right(norm, rotation), skew, border=255)
-    colour = _rotate_free(_rotate_right(colour, rotation), skew, border=(255, 255, 255))
+    norm = PageGeometry(scale, rotation, skew).apply(norm, border=255)
     if detect_orientation and is_upside_down(norm, lang=opts.orientation_lang):
         rotation = 270 if sideways else 180
         norm = _rotate_right(norm, 180)
-        colour = _rotate_right(colour, 180)
-    return PreparedPage(
+    return PreparedGray(
         ocr_image=binarize(norm, opts.binarize),
-        upright=colour,
-        rotation=rotation,
-        skew_deg=round(skew, 2),
-        scale=scale,
+        geometry=PageGeometry(scale, rotation, skew),
         line_px=round(line_px * scale, 1),
     )
 
@@ -395,13 +450,19 @@ def _text_mask(ink: np.ndarray) -> np.ndarray:
     return np.asarray(keep[labels], dtype=np.uint8)
 
 
-def _as_bgr(image: np.ndarray) -> np.ndarray:
+def _check_image(image: np.ndarray) -> None:
     if not isinstance(image, np.ndarray) or image.size == 0 or image.ndim not in (2, 3):
         raise PageReadError("页面图像无效 invalid page image: expected a non-empty 2-D or 3-D numpy array")
     if image.dtype != np.uint8:
         raise PageReadError(f"页面图像无效 invalid page image: expected uint8 pixels, got {image.dtype}")
     if min(image.shape[:2]) < 8:
         raise PageReadError(f"页面图像太小 page image too small: {image.shape[1]}x{image.shape[0]} px")
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """``image`` (uint8 grayscale, BGR or BGRA page) as BGR; raises ``PageReadError`` when it is
+    not a usable page image."""
+    _check_image(image)
     if image.ndim == 2:
         return np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
     if image.shape[2] == 4:

@@ -99,3 +99,40 @@ def test_owner_gone_for_live_and_ended_processes() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait(timeout=30)
     assert owner_gone(child.pid)
+
+
+def test_worker_pages_match_pages_read_in_process() -> None:
+    """An OCR worker gets the page's grayscale and sends back words and geometry, not the colour
+    page: the parent turns its own copy. The result must be the page read in one process:
+    the same words, and the same upright colour image (a red mark where it was)."""
+    import cv2
+    import numpy as np
+
+    from pipeline.ocr.base import OcrOptions
+    from pipeline.page_reader import OcrJob
+    from pipeline.parallel import ocr_pages, run_job
+
+    font = ImageFont.truetype(io.BytesIO(pymupdf.Font("china-s").buffer), 40)
+    page = Image.new("RGB", (1400, 1000), (255, 255, 255))
+    draw = ImageDraw.Draw(page)
+    for n in range(8):
+        draw.text(
+            (80, 80 + 105 * n), f"第{n + 1}行 福州闽信科技有限公司 合同编号 HT-{n}", font=font, fill=(0, 0, 0)
+        )
+    img = np.array(page)[:, :, ::-1].copy()
+    cv2.circle(img, (1200, 800), 90, (0, 0, 230), 8)  # a red stamp ring
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0)
+    turned = cv2.rotate(cv2.warpAffine(img, m, (w, h), borderValue=(255, 255, 255)), cv2.ROTATE_180)
+    job = OcrJob(index=0, image=turned, reason="test")
+    options = OcrOptions()
+    [(_, pooled)] = list(ocr_pages([job], options, workers=1))
+    inline = run_job(job, options)
+    assert not isinstance(pooled, Exception)
+    assert [wd.text for wd in pooled.words] == [wd.text for wd in inline.words] and pooled.words
+    assert pooled.info == inline.info and pooled.info.rotation == 180
+    assert pooled.image is not None and inline.image is not None
+    assert np.array_equal(pooled.image, inline.image)
+    red = (pooled.image[:, :, 2] > 150) & (pooled.image[:, :, 1] < 100)
+    _ys, xs = np.nonzero(red)
+    assert xs.mean() > pooled.image.shape[1] / 2  # turned upright: the ring is back on the right

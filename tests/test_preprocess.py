@@ -12,7 +12,16 @@ import pymupdf
 import pytest
 
 from pipeline.errors import PageReadError
-from pipeline.preprocess import PreparedPage, PreprocessOptions, normalize_background, prepare_page
+from pipeline.preprocess import (
+    PreparedPage,
+    PreprocessOptions,
+    binarize,
+    normalize_background,
+    ocr_gray,
+    prepare_gray,
+    prepare_page,
+    to_gray,
+)
 
 CODE = "91350100M000100Y43"
 COMPANY = "上海华东电子科技有限公司"  # 闽 (国/六/关) and 创 (和创) are misread by chi_sim, see report
@@ -83,6 +92,28 @@ def test_recovers_rotation_and_skew(page: np.ndarray, clockwise: int, skew: floa
     prepared = prepare_page(soil(turn(page, clockwise, skew)))
     assert prepared.rotation == (360 - clockwise) % 360
     assert prepared.skew_deg == pytest.approx(-skew, abs=0.3)
+
+
+@pytest.mark.parametrize(("clockwise", "skew", "shrink"), [(0, 0.0, 1.0), (90, -2.5, 1.0), (180, 4.0, 0.6)])
+def test_geometry_from_the_gray_turns_the_colour_page_as_the_ocr_saw_it(
+    page: np.ndarray, clockwise: int, skew: float, shrink: float
+) -> None:
+    """An OCR worker gets the grayscale only; the colour page, turned by the geometry it sends
+    back, must show its ink exactly where the OCR image has it (and be what prepare_page gives)."""
+    colour = cv2.resize(
+        soil(turn(page, clockwise, skew)), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA
+    )
+    gray = prepare_gray(ocr_gray(colour), options=PreprocessOptions(min_long_side=2000))
+    whole = prepare_page(colour, options=PreprocessOptions(min_long_side=2000))
+    assert np.array_equal(gray.ocr_image, whole.ocr_image)
+    assert (gray.geometry.rotation, gray.geometry.skew_deg) == (whole.rotation, whole.skew_deg)
+    assert gray.geometry.scale > 1  # resized too (the page is smaller than min_long_side)
+    upright = gray.geometry.apply(colour)
+    assert np.array_equal(upright, whole.upright) and upright.shape[:2] == gray.ocr_image.shape
+    ink_ocr = gray.ocr_image < 128
+    ink_colour = binarize(normalize_background(to_gray(upright, "max")), "otsu") < 128
+    overlap = (ink_ocr & ink_colour).sum() / max(1, (ink_ocr | ink_colour).sum())
+    assert overlap > 0.9, overlap
 
 
 def test_outputs_share_geometry_and_pickle(page: np.ndarray) -> None:

@@ -60,6 +60,7 @@ class DocumentFeed:
 
     @property
     def pending(self) -> int:
+        """Documents not handed out yet."""
         with self._lock:
             return len(self._pending)
 
@@ -79,6 +80,7 @@ class DocumentFeed:
             return self._taken.get(lane, 0)
 
     def finish(self, lane: int, item: PlanItem, outcome: WorkOutcome) -> None:
+        """``lane`` is done with ``item``: report it to the flow."""
         with self._lock:
             self._held.pop(lane, None)
         self.reports.put(Finished(lane, item, outcome))
@@ -89,6 +91,7 @@ class DocumentFeed:
             return self._held.pop(lane, None)
 
     def lane_ended(self, lane: int, error: str | None = None) -> None:
+        """The task holding ``lane`` is over (``error`` when it failed): report it to the flow."""
         self.reports.put(LaneEnded(lane, error))
 
     def close(self) -> None:

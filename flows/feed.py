@@ -85,8 +85,9 @@ class DocumentFeed:
             self._held.pop(lane, None)
         self.reports.put(Finished(lane, item, outcome))
 
-    def held_by(self, lane: int) -> PlanItem | None:
-        """The document ``lane`` took and did not report (its task failed while on it)."""
+    def reclaim(self, lane: int) -> PlanItem | None:
+        """Take back the document ``lane`` took and did not report (its task failed while on
+        it), so that it is counted once; None when the lane holds nothing."""
         with self._lock:
             return self._held.pop(lane, None)
 

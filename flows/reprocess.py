@@ -14,7 +14,6 @@ finishes; a flow run started elsewhere reports through the index (``runs``/``doc
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -192,15 +191,14 @@ def reprocess(
     )
     changed: set[str] = set()
     feed = DocumentFeed(todo, budget_s=task_budget_s)
-    lanes = itertools.count()
-    running: set[int] = set()
+    running: set[int] = set()  # lanes in flight; a lane is the number of the task that holds it
     idle_failures = 0
 
     def fill() -> None:
         while len(running) < concurrency and feed.pending:
-            lane = next(lanes)
-            running.add(lane)
+            lane = report.document_tasks
             report.document_tasks += 1
+            running.add(lane)
             future = reprocess_documents.submit(store, index, feed, lane, chash)
             future.add_done_callback(partial(_lane_done, feed, lane))
 
@@ -238,7 +236,7 @@ def reprocess(
                 count(message.item, message.outcome)
                 continue
             running.discard(message.lane)
-            held = feed.held_by(message.lane)
+            held = feed.reclaim(message.lane)
             if held is not None:  # the task itself failed (infrastructure) while on this document
                 error = message.error or "the document task ended without a result"
                 count(held, WorkOutcome(key=held.key, outcome="failed", error=error))

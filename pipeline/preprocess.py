@@ -66,19 +66,29 @@ class PreparedGray:
 
     ocr_image: np.ndarray  # uint8 grayscale/binary, upright and deskewed: what the engine reads
     geometry: PageGeometry
-    line_px: float = 0.0  # median text-line height in ocr_image pixels (0 = no text found)
+    line_px: float  # median text-line height in ocr_image pixels (0 = no text found)
+
+    @property
+    def rotation(self) -> int:
+        """0/90/180/270 clockwise degrees applied to make the page upright."""
+        return self.geometry.rotation
+
+    @property
+    def skew_deg(self) -> float:
+        """Further clockwise degrees applied to deskew it."""
+        return self.geometry.skew_deg
+
+    @property
+    def scale(self) -> float:
+        """Resize factor applied to the input before turning it."""
+        return self.geometry.scale
 
 
 @dataclass
-class PreparedPage:
-    """A page made ready for OCR; plain numpy arrays and numbers, so it pickles."""
+class PreparedPage(PreparedGray):
+    """A page made ready for OCR with its colour image turned the same way."""
 
-    ocr_image: np.ndarray  # uint8 grayscale/binary, upright and deskewed: what the engine reads
     upright: np.ndarray  # uint8 BGR, upright and deskewed the same way; same size as ocr_image
-    rotation: int  # 0/90/180/270 clockwise degrees applied to make the page upright
-    skew_deg: float  # further clockwise degrees applied to deskew it
-    scale: float = 1.0  # resize factor applied to the input before turning it
-    line_px: float = 0.0  # median text-line height in ocr_image pixels (0 = no text found)
 
 
 def prepare_page(
@@ -96,14 +106,11 @@ def prepare_page(
     opts = options or PreprocessOptions()
     colour = as_bgr(image_bgr)
     gray = prepare_gray(ocr_gray(colour, opts), detect_orientation=detect_orientation, options=opts)
-    g = gray.geometry
     return PreparedPage(
         ocr_image=gray.ocr_image,
-        upright=g.apply(colour),
-        rotation=g.rotation,
-        skew_deg=g.skew_deg,
-        scale=g.scale,
+        geometry=gray.geometry,
         line_px=gray.line_px,
+        upright=gray.geometry.apply(colour),
     )
 
 

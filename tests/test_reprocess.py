@@ -169,7 +169,7 @@ def test_document_feed_hands_out_each_document_once() -> None:
 
     feed = DocumentFeed(items[:3])
     first = feed.take(7)
-    assert first is not None and feed.held_by(7) == first and feed.held_by(7) is None
+    assert first is not None and feed.reclaim(7) == first and feed.reclaim(7) is None
     feed.close()
     assert feed.take(8) is None and feed.pending == 2 and feed.taken(8) == 0
 
